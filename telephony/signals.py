@@ -1,0 +1,54 @@
+import os
+import socket
+
+from django.conf import settings
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django_q.signals import post_spawn
+
+from .models import UserProfile, WorkerHeartbeat
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def create_profile(sender, instance, created, **kwargs):
+    if created:
+        UserProfile.objects.get_or_create(user=instance)
+
+
+@receiver(post_spawn)
+def worker_started(sender, proc_name, **kwargs):
+    # A new worker process proves the cluster is up before its first scheduled beat.
+    WorkerHeartbeat.beat(cluster_name(), host=socket.gethostname(), pid=os.getppid())
+
+
+def cluster_name() -> str:
+    return f"{socket.gethostname()}:{os.getppid()}"
+
+
+def ensure_schedules(sender, **kwargs):
+    """The recurring jobs every deployment needs; idempotent, run after each migrate."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="Worker heartbeat",
+        defaults={
+            "func": "telephony.tasks.heartbeat",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+
+
+def ensure_roles(sender, **kwargs):
+    """The role groups and their permissions. The data migration creates them; this puts
+    them back after a `flush` (which empties every table, as transactional tests do)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from .access import ROLE_PERMISSIONS
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="telephony", codename__in=codenames)
+        )

@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.urls import include, path
+
+from .views import accounts, auth, health, home, jobs, users
+
+# The telephony app's own pages, under the "telephony" namespace.
+telephony_patterns = [
+    path("users/", users.user_index, name="user_index"),
+    path("users/new/", users.user_create, name="user_create"),
+    path("users/<int:pk>/", users.user_edit, name="user_edit"),
+    path("users/<int:pk>/password/", users.user_password, name="user_password"),
+    path("account/profile/", users.profile, name="profile"),
+    path("vendors/", accounts.account_index, name="account_index"),
+    path("vendors/new/", accounts.account_create, name="account_create"),
+    path("vendors/<int:pk>/", accounts.account_detail, name="account_detail"),
+    path("vendors/<int:pk>/edit/", accounts.account_edit, name="account_edit"),
+    path("vendors/<int:pk>/test/", accounts.account_test, name="account_test"),
+    path("vendors/<int:pk>/toggle/", accounts.account_toggle, name="account_toggle"),
+    path("vendors/<int:pk>/delete/", accounts.account_delete, name="account_delete"),
+    path("vendors/sandboxes/", accounts.sandbox_settings, name="sandbox_settings"),
+    path("vendors/sandboxes/<str:vendor>/", accounts.sandbox_update, name="sandbox_update"),
+    path("jobs/", jobs.jobs, name="jobs"),
+    path("jobs/schedules/<int:pk>/run/", jobs.schedule_run, name="schedule_run"),
+]
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("accounts/login/", auth.login, name="login"),
+    path("accounts/logout/", auth.logout, name="logout"),
+    path("accounts/password/", auth.password_change, name="password_change"),
+    path("accounts/password/done/", auth.password_change_done, name="password_change_done"),
+    path("healthz", health.healthz, name="healthz"),
+    path("", include((telephony_patterns, "telephony"))),
+    path("", include("campaigns.urls")),
+    path("numbers/", include("phone_numbers.urls")),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("telephony.vendors.sandbox_urls")))

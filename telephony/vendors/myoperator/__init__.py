@@ -1,0 +1,1 @@
+"""MyOperator: OBD (outbound dialer) and developers REST API client, mapping, simulator."""

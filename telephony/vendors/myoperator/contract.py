@@ -1,0 +1,342 @@
+"""What the MyOperator APIs accept and answer: typed records, the classifiers that turn
+the vendor's error bodies into typed errors, and the checks the client runs before
+sending (vendor-contracts.md §1-2)."""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from telephony.vendors.base import (
+    AuthFailed,
+    InvalidRequest,
+    MalformedResponse,
+    RateLimited,
+    Rejected,
+    Unavailable,
+    VendorError,
+)
+from telephony.vendors.http import VendorResponse, extract_message, parse_retry_after
+
+DEFAULT_OBD_URL = "https://obd-api.myoperator.co/obd-api-v1"
+DEFAULT_REST_BASE_URL = "https://developers.myoperator.co"
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+DIGITS = re.compile(r"^\d+$")
+MAX_CALL_DURATION = 5400  # seconds; 5401 is a Bad Request (C)
+MAX_REFERENCE_ID = 64  # our Call.reference_id column; the vendor documents no limit
+MAX_PAGE_SIZE = 100  # both /search page_size and /user page-size
+OBD_TYPES = {1: "peer-to-peer", 2: "IVR"}
+CONTACT_TYPES = {"mobile", "sip", "landline"}
+FILTER_TOKEN = re.compile(r"\(|\)|AND\b|OR\b|\d+", re.I)
+
+# OBD answers 403 for several unrelated reasons; the vendor's words tell them apart.
+# Anything else under 403 (the gateway's "Forbidden" for a bad x-api-key, a wrong secret,
+# "Your IP is unauthorized", "Your billing usage has been Expired.") is the account's
+# problem: AuthFailed, so a campaign stops and says why instead of burning numbers.
+OBD_403_MESSAGES = [
+    ("already taken", "duplicate"),
+    ("maximum number of requests", "rate_limited"),
+    ("annonymous feature", "rejected"),  # sic: the vendor's spelling
+    ("anonymous feature", "rejected"),
+    ("not allowed for this type", "rejected"),
+    ("public_ivr_id", "rejected"),
+]
+# "We are unable to process your request due to incomplete company_details" is a 500
+# that no retry fixes: the vendor-side configuration of the account is incomplete.
+OBD_ACCOUNT_500 = "incomplete company_details"
+REMAINING_TTL = re.compile(r"remaining_ttl\s*:?\s*(\d+)", re.I)
+UNAUTHORIZED = "not an authorized request"
+
+
+class DuplicateReference(Rejected):
+    """OBD refused a reference_id it has seen in the last ~2 days ("already taken").
+
+    After a timeout, re-sending the SAME reference_id is how to find out whether the
+    first attempt reached the vendor: this error then means it did."""
+
+    kind = "duplicate reference id"
+
+    def __init__(self, message, *, remaining_ttl: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.remaining_ttl = remaining_ttl
+
+
+@dataclass
+class LogFilter:
+    """One entry of `/filters`: a category (parent_id "0") or a filter inside one."""
+
+    id: str
+    name: str
+    parent_id: str
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def is_category(self) -> bool:
+        return self.parent_id in ("", "0")
+
+
+@dataclass
+class MyOperatorUser:
+    """A panel user (`/user`); `uuid` is what OBD `user_id` and `PUT /user` take."""
+
+    uuid: str
+    user_id: str = ""
+    name: str = ""
+    email: str = ""
+    contact_number: str = ""
+    country_code: str = ""
+    alternate_number: str = ""
+    extension: int | None = None
+    role_id: int | None = None
+    is_enabled: bool = True
+    raw: dict = field(default_factory=dict)
+
+    ROLES = {1: "SuperAdmin", 2: "Admin", 4: "Manager", 8: "Basic"}
+
+    @property
+    def role(self) -> str:
+        return self.ROLES.get(self.role_id, "")
+
+    @classmethod
+    def from_vendor(cls, data: dict) -> "MyOperatorUser":
+        def number(value):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+
+        return cls(
+            uuid=str(data.get("uuid") or ""),
+            user_id=str(data.get("user_id") or ""),
+            name=str(data.get("name") or ""),
+            email=str(data.get("email") or ""),
+            contact_number=str(data.get("contact_number") or ""),
+            country_code=str(data.get("country_code") or ""),
+            alternate_number=str(data.get("alternate_number") or ""),
+            extension=number(data.get("extension")),
+            role_id=number(data.get("role_id")),
+            is_enabled=str(data.get("is_enabled", "1")) in ("1", "true", "True"),
+            raw=data,
+        )
+
+
+# --- error classification ----------------------------------------------------------------
+
+
+def _code(value, fallback: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return fallback
+
+
+def classify_obd(response: VendorResponse) -> VendorError | None:
+    """OBD bodies: `{"details","status","code":"<http code as string>",…}`; the AWS
+    gateway in front answers a bad x-api-key with `{"message":"Forbidden",…}`."""
+    data = response.data
+    if not isinstance(data, dict):
+        return None  # the seam's defaults: 5xx Unavailable, non-JSON MalformedResponse
+    if response.status_code < 400 and data.get("status") == "success":
+        return None
+    if response.status_code < 400 and data.get("status") != "error":
+        return MalformedResponse("The OBD answer has no success or error status.", payload=data)
+    code = _code(data.get("code"), response.status_code)
+    message = extract_message(data) or f"HTTP {code}"
+    kwargs = {"vendor_code": data.get("code"), "payload": data}
+    if code == 403:
+        lowered = message.lower()
+        kind = next((kind for text, kind in OBD_403_MESSAGES if text in lowered), "auth")
+        if kind == "duplicate":
+            ttl = REMAINING_TTL.search(message)
+            return DuplicateReference(
+                message, remaining_ttl=int(ttl.group(1)) if ttl else None, **kwargs
+            )
+        if kind == "rate_limited":
+            return RateLimited(message, **kwargs)
+        if kind == "rejected":
+            return Rejected(message, **kwargs)
+        return AuthFailed(message, **kwargs)
+    if code == 401:
+        return AuthFailed(message, **kwargs)
+    if code == 429:
+        return RateLimited(message, retry_after=parse_retry_after(response.headers), **kwargs)
+    if code >= 500:
+        if OBD_ACCOUNT_500 in message:
+            return AuthFailed(message, **kwargs)
+        return Unavailable(message, **kwargs)
+    return Rejected(message, **kwargs)
+
+
+def classify_rest(response: VendorResponse) -> VendorError | None:
+    """REST bodies: `{"status":"error","code":<int>,"message":…}`, sometimes with HTTP
+    200, so the body's status decides, not only the HTTP code."""
+    data = response.data
+    if not isinstance(data, dict):
+        if response.status_code < 400 and data is not None:
+            return MalformedResponse("The REST answer is not a JSON object.", payload=data)
+        return None
+    status = data.get("status")
+    if status == "success" and response.status_code < 400:
+        return None
+    if status != "error":
+        if response.status_code < 400:
+            return MalformedResponse("The REST answer has no success or error status.")
+        return None
+    code = _code(data.get("code"), response.status_code)
+    message = extract_message(data) or f"HTTP {code}"
+    kwargs = {"vendor_code": data.get("code"), "payload": data}
+    if UNAUTHORIZED in message.lower() or code in (401, 403):
+        return AuthFailed(message, **kwargs)
+    if code == 429 or response.status_code == 429:
+        return RateLimited(message, retry_after=parse_retry_after(response.headers), **kwargs)
+    if code >= 500 or response.status_code >= 500:
+        return Unavailable(message, **kwargs)
+    return Rejected(message, **kwargs)
+
+
+# --- filters expressions -----------------------------------------------------------------
+
+
+def build_filters_expression(selected: Iterable[str | int], available: Iterable[LogFilter]) -> str:
+    """Filter ids -> the `filters` expression: OR within a parent, AND across parents.
+
+    `[5, 13, 8]` -> "5 AND 13 AND 8"; `[5, 6, 13]` -> "(5 OR 6) AND 13". The parentheses
+    are a GUESS: the docs only say "AND, OR", but without them "5 OR 6 AND 13" would mean
+    5 OR (6 AND 13) under the usual precedence."""
+    parents = {item.id: item for item in available}
+    groups: dict[str, list[str]] = {}
+    errors = []
+    for raw_id in selected:
+        filter_id = str(raw_id).strip()
+        item = parents.get(filter_id)
+        if item is None:
+            errors.append(f"{filter_id} is not a filter of this account.")
+        elif item.is_category:
+            errors.append(f"{filter_id} ({item.name}) is a category: pick filters inside it.")
+        elif filter_id not in groups.setdefault(item.parent_id, []):
+            groups[item.parent_id].append(filter_id)
+    if errors:
+        raise InvalidRequest({"filters": " ".join(errors)})
+    parts = [ids[0] if len(ids) == 1 else f"({' OR '.join(ids)})" for ids in groups.values()]
+    return " AND ".join(parts)
+
+
+def validate_filters_expression(expression: str) -> str:
+    """Only ids, AND, OR and balanced parentheses; returns the expression tidied."""
+    text = expression.strip()
+    tokens = FILTER_TOKEN.findall(text)
+    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", text):
+        raise InvalidRequest({"filters": "Use filter ids joined with AND / OR only."})
+    depth, expect_operand = 0, True
+    for token in tokens:
+        upper = token.upper()
+        if token == "(":
+            if not expect_operand:
+                raise InvalidRequest({"filters": "Missing AND / OR before '('."})
+            depth += 1
+        elif token == ")":
+            depth -= 1
+            if depth < 0 or expect_operand:
+                raise InvalidRequest({"filters": "Unbalanced parentheses."})
+        elif upper in ("AND", "OR"):
+            if expect_operand:
+                raise InvalidRequest({"filters": f"{upper} needs a filter id on each side."})
+            expect_operand = True
+        else:
+            if not expect_operand:
+                raise InvalidRequest({"filters": "Join filter ids with AND / OR."})
+            expect_operand = False
+    if depth or expect_operand:
+        raise InvalidRequest({"filters": "The expression is incomplete."})
+    tidy = " ".join(token.upper() if token.isalpha() else token for token in tokens)
+    return tidy.replace("( ", "(").replace(" )", ")")
+
+
+# --- validation helpers --------------------------------------------------------------------
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def unix_seconds(value: datetime | int | None, name: str, errors: dict) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            errors[name] = "Give an aware datetime (the vendor reads UTC unix seconds)."
+            return None
+        return str(int(value.timestamp()))
+    if is_int(value) and value >= 0:
+        return str(value)
+    errors[name] = "Must be a datetime or unix seconds."
+    return None
+
+
+def check_user_fields(fields: dict, errors: dict):
+    """What the vendor rejects in add/update user fields (types, choices, pairs)."""
+    if fields.get("contact_number") is not None and not DIGITS.match(str(fields["contact_number"])):
+        errors["contact_number"] = "Digits only, without the country code."
+    for name in ("country_code", "alternate_cc"):
+        if fields.get(name) is not None and not DIGITS.match(str(fields[name]).lstrip("+")):
+            errors[name] = "A country code in digits, e.g. 91."
+    if fields.get("extension") is not None and not (
+        is_int(fields["extension"]) and fields["extension"] > 0
+    ):
+        errors["extension"] = "A whole number (usually 11 to 99), unique in the company."
+    if fields.get("email"):
+        try:
+            validate_email(fields["email"])
+        except ValidationError:
+            errors["email"] = "Not a valid e-mail address."
+    alternate = fields.get("alternate_contact_number")
+    if alternate is not None and not DIGITS.match(str(alternate)):
+        errors["alternate_contact_number"] = "Digits only, without the country code."
+    if alternate and not fields.get("alternate_cc"):
+        errors["alternate_cc"] = "Required with an alternate contact number."
+    for name in ("panel_access", "receive_calls"):
+        if fields.get(name) is not None and fields[name] not in (1, 2):
+            errors[name] = "1 (yes) or 2 (no)."
+    if fields.get("contact_type") is not None and (
+        str(fields["contact_type"]).lower() not in CONTACT_TYPES
+    ):
+        errors["contact_type"] = "mobile, sip or landline."
+
+
+def user_form(fields: dict) -> dict:
+    cleaned = {}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        cleaned[name] = (
+            str(value).lstrip("+") if name in ("country_code", "alternate_cc") else value
+        )
+    if "contact_type" in cleaned:
+        cleaned["contact_type"] = str(cleaned["contact_type"]).lower()
+    return cleaned
+
+
+URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def first_url(data: Any) -> str:
+    """The first http(s) URL anywhere in a JSON value (the recording link's shape is not
+    documented; public clients look in several places, so look everywhere)."""
+    if isinstance(data, str):
+        match = URL_IN_TEXT.search(data)
+        return match.group(0) if match else ""
+    if isinstance(data, dict):
+        preferred = [data[key] for key in ("link", "url", "data") if key in data]
+        others = [value for key, value in data.items() if key not in ("link", "url", "data")]
+        data = preferred + others
+    if isinstance(data, list):
+        for item in data:
+            found = first_url(item)
+            if found:
+                return found
+    return ""
