@@ -5,7 +5,8 @@ shared encrypted token cache, against the sandbox over real HTTP."""
 import time
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from telephony.vendors.base import AuthFailed
@@ -187,10 +188,20 @@ def test_cached_tokens_are_encrypted(account):
 
     blob = cache.get(ocp._cache_key())
     assert blob and tokens.access_token not in blob and tokens.refresh_token not in blob
+    stored = raw_cache_contents()
+    assert stored and tokens.access_token not in stored and tokens.refresh_token not in stored
+
+
+def raw_cache_contents() -> str:
+    """Everything the configured cache holds, as stored: the database table by default,
+    Redis's raw values when REDIS_URL switches the cache to Redis."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=False)
+        return " ".join(repr(client.get(key)) for key in client.keys("*"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM dialdesk_cache")
-        stored = " ".join(str(row[0]) for row in cursor.fetchall())
-    assert tokens.access_token not in stored and tokens.refresh_token not in stored
+        cursor.execute(f"SELECT value FROM {backend._table}")
+        return " ".join(str(row[0]) for row in cursor.fetchall())
 
 
 def test_another_account_never_reuses_the_cached_token(account, make_account, sandbox_url):
