@@ -1,4 +1,39 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .views import dnd, imports, lists, push
 
 app_name = "campaigns"
-urlpatterns = []
+
+# Reading needs view_reports (viewers too); writing needs run_campaigns. A view reads
+# or writes, never both, so each has one access rule.
+urlpatterns = [
+    # Contact lists (views/lists.py)
+    path("lists/", lists.list_index, name="list_index"),
+    path("lists/new/", lists.list_create, name="list_create"),
+    path("lists/<int:pk>/", lists.list_detail, name="list_detail"),
+    path("lists/<int:pk>/edit/", lists.list_edit, name="list_edit"),
+    path("lists/<int:pk>/delete/", lists.list_delete, name="list_delete"),
+    path("lists/<int:pk>/export/", lists.list_export, name="list_export"),
+    path("lists/<int:pk>/bulk/", lists.contact_bulk, name="contact_bulk"),
+    path("contacts/<int:pk>/edit/", lists.contact_edit, name="contact_edit"),
+    # DND lists (views/dnd.py)
+    path("dnd/", dnd.dnd_index, name="dnd_index"),
+    path("dnd/new/", dnd.dnd_create, name="dnd_create"),
+    path("dnd/lookup/", dnd.dnd_lookup, name="dnd_lookup"),
+    path("dnd/<int:pk>/", dnd.dnd_detail, name="dnd_detail"),
+    path("dnd/<int:pk>/edit/", dnd.dnd_edit, name="dnd_edit"),
+    path("dnd/<int:pk>/delete/", dnd.dnd_delete, name="dnd_delete"),
+    path("dnd/<int:pk>/export/", dnd.dnd_export, name="dnd_export"),
+    path("dnd/<int:pk>/add/", dnd.dnd_add, name="dnd_add"),
+    path("dnd/entries/<int:pk>/remove/", dnd.dnd_remove, name="dnd_remove"),
+    # Imports (views/imports.py)
+    path("lists/<int:pk>/import/", imports.contact_import, name="contact_import"),
+    path("dnd/<int:pk>/import/", imports.dnd_import, name="dnd_import"),
+    path("imports/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
+    # Vendor push to CPaaS (views/push.py)
+    path("lists/<int:pk>/push/", push.list_push, name="list_push"),
+    path("dnd/<int:pk>/push/", push.dnd_push, name="dnd_push"),
+    path("pushes/<int:pk>/", push.push_status, name="push_status"),
+]

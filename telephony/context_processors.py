@@ -7,8 +7,8 @@ from .models import WorkerHeartbeat
 # and the user has the permission, so the menu never offers a section that is missing.
 NAVIGATION = [
     ("Home", "home", None),
-    ("Contact lists", "campaigns:list_index", "run_campaigns"),
-    ("DND lists", "campaigns:dnd_index", "run_campaigns"),
+    ("Contact lists", "campaigns:list_index", "view_reports"),
+    ("DND lists", "campaigns:dnd_index", "view_reports"),
     ("Campaigns", "campaigns:campaign_index", "view_reports"),
     ("Reports", "telephony:reports", "view_reports"),
     ("Numbers", "numbers:number_index", "manage_vendors"),

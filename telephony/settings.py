@@ -180,6 +180,8 @@ Q_CLUSTER = {
     "catch_up": False,
     "save_limit": 500,
     "label": "Jobs",
+    # Workers may start a child process: a big import parses in one while it writes.
+    "daemonize_workers": False,
     "sync": TESTING and not env_bool("Q_ASYNC_IN_TESTS", False),
 }
 if REDIS_URL:
@@ -258,6 +260,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+
+# Contact and DND imports: uploads larger than this are refused before their body is read.
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

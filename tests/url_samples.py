@@ -36,6 +36,50 @@ URL_SAMPLES.update(
     {name: (lambda kwargs=kwargs: kwargs) for name, kwargs in OMILIA_URL_SAMPLE_KWARGS.items()}
 )
 
+# --- lists and DND pages ---
+
+
+def sample_contact_list():
+    from campaigns.models import ContactList
+
+    return ContactList.objects.create(name=f"Sample list {ContactList.objects.count() + 1}")
+
+
+def sample_contact():
+    from campaigns.models import Contact
+
+    return Contact.objects.create(contact_list=sample_contact_list(), number="+919876543210")
+
+
+def sample_dnd_list():
+    from campaigns.models import DndList
+
+    return DndList.objects.create(name=f"Sample DND {DndList.objects.count() + 1}")
+
+
+def sample_dnd_entry():
+    from campaigns.models import DndEntry
+
+    return DndEntry.objects.create(dnd_list=sample_dnd_list(), number="+919876543210")
+
+
+URL_SAMPLES.update(
+    {
+        "campaigns:list_detail": lambda: {"pk": sample_contact().contact_list_id},
+        "campaigns:list_edit": lambda: {"pk": sample_contact_list().pk},
+        "campaigns:list_delete": lambda: {"pk": sample_contact_list().pk},
+        "campaigns:list_export": lambda: {"pk": sample_contact().contact_list_id},
+        "campaigns:contact_bulk": lambda: {"pk": sample_contact_list().pk},
+        "campaigns:contact_edit": lambda: {"pk": sample_contact().pk},
+        "campaigns:dnd_detail": lambda: {"pk": sample_dnd_entry().dnd_list_id},
+        "campaigns:dnd_edit": lambda: {"pk": sample_dnd_list().pk},
+        "campaigns:dnd_delete": lambda: {"pk": sample_dnd_list().pk},
+        "campaigns:dnd_export": lambda: {"pk": sample_dnd_entry().dnd_list_id},
+        "campaigns:dnd_add": lambda: {"pk": sample_dnd_list().pk},
+        "campaigns:dnd_remove": lambda: {"pk": sample_dnd_entry().pk},
+    }
+)
+
 # POST bodies for views that only accept POST, where an empty body is not enough to
 # reach the permission check's success path. Keyed like URL_SAMPLES.
 POST_SAMPLES = {
@@ -50,3 +94,58 @@ POST_SAMPLES = {
         "oca-time_scale": "1",
     },
 }
+
+
+# --- push (campaigns/views/push.py) ---
+def sample_push():
+    from campaigns.models import ContactList, VendorPush
+
+    account = ProviderAccountFactory(kind="cpaas", config={"account": "account_1"})
+    contact_list = ContactList.objects.create(name=f"Push sample {account.pk}")
+    return VendorPush.objects.create(account=account, contact_list=contact_list)
+
+
+def sample_contact_list_pk():
+    from campaigns.models import ContactList
+
+    return ContactList.objects.create(name=f"Push page sample {ContactList.objects.count()}").pk
+
+
+def sample_dnd_list_pk():
+    from campaigns.models import DndList
+
+    return DndList.objects.create(name=f"Push page DND sample {DndList.objects.count()}").pk
+
+
+URL_SAMPLES.update(
+    {
+        "campaigns:list_push": lambda: {"pk": sample_contact_list_pk()},
+        "campaigns:dnd_push": lambda: {"pk": sample_dnd_list_pk()},
+        "campaigns:push_status": lambda: {"pk": sample_push().pk},
+    }
+)
+
+
+# --- imports (campaigns/views/imports.py) ---
+def sample_import_job():
+    """An unstarted contact import whose upload is gone: every import page still answers."""
+    from campaigns.models import ImportJob
+
+    return ImportJob.objects.create(
+        kind=ImportJob.Kind.CONTACTS,
+        contact_list=sample_contact_list(),
+        original_name="sample.csv",
+        columns=["number", "name"],
+        mapping={"0": "number", "1": "name"},
+    )
+
+
+URL_SAMPLES.update(
+    {
+        "campaigns:contact_import": lambda: {"pk": sample_contact_list().pk},
+        "campaigns:dnd_import": lambda: {"pk": sample_dnd_list().pk},
+        "campaigns:import_mapping": lambda: {"pk": sample_import_job().pk},
+        "campaigns:import_detail": lambda: {"pk": sample_import_job().pk},
+        "campaigns:import_errors": lambda: {"pk": sample_import_job().pk},
+    }
+)

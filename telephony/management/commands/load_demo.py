@@ -50,6 +50,7 @@ class Command(BaseCommand):
             self.load_vendor_accounts(sandbox_url)
         else:
             self.stdout.write("SANDBOX_ENABLED is off: no demo vendor accounts.")
+        self.load_lists()
 
     def load_vendor_accounts(self, sandbox_url):
         """One account per vendor, pointing at its simulator, plus vendor-side demo state."""
@@ -65,6 +66,13 @@ class Command(BaseCommand):
             sandbox.seed_demo()
             verb = "Created" if created else "Kept"
             self.stdout.write(f"{verb} {account.get_kind_display()} account {account.name}")
+
+    def load_lists(self):
+        """A demo contact list and DND lists (some demo contacts are on DND)."""
+        from campaigns.demo import load_demo_lists
+
+        for line in load_demo_lists():
+            self.stdout.write(line)
 
 
 DEMO_VENDORS = ["myoperator", "cpaas", "omilia", "oca"]

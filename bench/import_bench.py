@@ -1,0 +1,254 @@
+"""Import benchmark: the fast contact import against a plain sqlite3 executemany and a
+plain django-import-export ModelResource import (issue #4, "Performance: Import").
+
+    .venv/bin/python bench/import_bench.py                 # 1,000,000 rows on SQLite
+    .venv/bin/python bench/import_bench.py --rows 100000   # a quick run
+    .venv/bin/python bench/import_bench.py --postgres postgres://postgres@127.0.0.1:5432/dialdesk_bench
+
+The reference file (number, name and 3 custom fields; 1% invalid numbers, 1% duplicates)
+is generated into a temporary directory. Each measured import runs in its own child
+process (a fresh database there), so its peak RSS (VmHWM) is its own. Never point
+--postgres at a database you care about: the bench migrates it and fills a list.
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_ROWS = 20_000
+
+
+def generate(path: Path, rows: int, seed: int = 4):
+    """number,name,city,plan,due_amount; 1% invalid numbers and 1% repeated numbers."""
+    rng = random.Random(seed)
+    cities = ["Mumbai", "Delhi", "Pune", "Chennai", "Kolkata", "Jaipur"]
+    plans = ["gold", "silver", "bronze"]
+    issued = []
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["Mobile Number", "Name", "City", "Plan", "Due Amount"])
+        for i in range(rows):
+            roll = i % 100
+            if roll == 37:
+                number = f"12{i % 1000}"  # too short: invalid
+            elif roll == 73 and issued:
+                number = issued[rng.randrange(len(issued))]  # a duplicate
+            else:
+                number = f"9{rng.randrange(600_000_000, 999_999_999):09d}"
+                if len(issued) < 10_000:
+                    issued.append(number)
+            name = f"Customer {i}"
+            out.writerow([number, name, cities[i % 6], plans[i % 3], f"{(i * 37) % 10000}"])
+
+
+def baseline(csv_path: Path, db_path: Path) -> float:
+    """Plain sqlite3: csv.reader + one executemany into an equivalent table."""
+    start = time.perf_counter()
+    db = sqlite3.connect(db_path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(
+        "CREATE TABLE contact (id INTEGER PRIMARY KEY, contact_list_id INTEGER NOT NULL, "
+        "number TEXT NOT NULL, name TEXT, city TEXT, plan TEXT, due_amount TEXT)"
+    )
+    db.execute("CREATE UNIQUE INDEX contact_list_number ON contact (contact_list_id, number)")
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        rows = csv.reader(fh)
+        next(rows)
+        with db:
+            db.executemany(
+                "INSERT OR IGNORE INTO contact (contact_list_id, number, name, city, plan, "
+                "due_amount) VALUES (1, ?, ?, ?, ?, ?)",
+                rows,
+            )
+    db.close()
+    return time.perf_counter() - start
+
+
+def child_env(database_url: str, media: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="telephony.settings",
+        DATABASE_URL=database_url,
+        MEDIA_ROOT=str(media),
+        DEBUG="false",
+        SECRET_KEY="bench-" * 10,
+        FIELD_ENCRYPTION_KEYS="ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktZm9yLWRpYWw=",
+        SECURE_SSL_REDIRECT="false",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def run_child(mode: str, csv_path: Path, env: dict) -> dict:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--file", str(csv_path)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def peak_rss() -> dict:
+    """Peak RSS (MB) of this process (the writer) and of its largest child (the import's
+    file reader). Their sum is an upper bound: the forked reader shares pages with it."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1])
+    reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "peak_rss_mb": (own + reader) / 1024,
+        "writer_mb": own / 1024,
+        "reader_mb": reader / 1024,
+    }
+
+
+def child(mode: str, csv_path: Path):
+    """Runs inside a fresh process with Django set up on the bench database."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from campaigns.importers import create_job, run_import
+    from campaigns.models import Contact, ContactList, ImportJob
+
+    contact_list = ContactList.objects.create(name=f"Bench {mode} {time.time()}")
+    if mode == "ours":
+        start = time.perf_counter()
+        with csv_path.open("rb") as fh:
+            upload = SimpleUploadedFile(csv_path.name, b"")
+            upload.file, upload.size = fh, csv_path.stat().st_size
+            job = create_job(ImportJob.Kind.CONTACTS, contact_list, None, upload=upload)
+        prepared = time.perf_counter() - start
+        run_import(job.pk)
+        elapsed = time.perf_counter() - start
+        job.refresh_from_db()
+        result = {
+            "seconds": elapsed,
+            "prepare_seconds": prepared,
+            "rows": job.committed_rows,
+            "imported": job.imported,
+            "duplicates": job.duplicates_in_file,
+            "invalid": job.invalid,
+            "status": job.status,
+            "in_db": Contact.objects.filter(contact_list=contact_list).count(),
+        }
+    else:
+        import tablib
+
+        from campaigns.resources import ContactResource
+
+        with csv_path.open(encoding="utf-8") as fh:
+            data = tablib.Dataset().load(fh.read(), format="csv")
+        data.headers = ["number", "name", "city", "plan", "due_amount"]
+        start = time.perf_counter()
+        resource = ContactResource(contact_list)
+        outcome = resource.import_data(data, dry_run=False, raise_errors=True)
+        elapsed = time.perf_counter() - start
+        result = {
+            "seconds": elapsed,
+            "rows": len(data),
+            "in_db": Contact.objects.filter(contact_list=contact_list).count(),
+            "invalid": len(resource.invalid),
+            "totals": dict(outcome.totals),
+        }
+    result.update(peak_rss())
+    print(json.dumps(result))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres", help="postgres://… of a scratch database to measure too")
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, Path(args.file))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
+        tmp = Path(tmp)
+        source = tmp / "contacts.csv"
+        generate(source, args.rows)
+        size_mb = source.stat().st_size / 1024 / 1024
+        print(f"reference file: {args.rows:,} rows, {size_mb:.1f} MB ({source.name})")
+
+        base = baseline(source, tmp / "baseline.sqlite3")
+        print(f"baseline  sqlite3 csv.reader + executemany: {base:7.2f} s")
+
+        ours = run_child(
+            "ours", source, child_env(f"sqlite:///{tmp / 'ours.sqlite3'}", tmp / "media")
+        )
+        ratio = ours["seconds"] / base
+        print(
+            f"ours      import job (SQLite, WAL):           {ours['seconds']:7.2f} s "
+            f"({ours['prepare_seconds']:.2f} s reading/sniffing), {ratio:.2f}x baseline "
+            f"[limit 2x: {'OK' if ratio <= 2 else 'FAIL'}], peak RSS {ours['peak_rss_mb']:.0f} MB "
+            f"(writer {ours['writer_mb']:.0f} + reader {ours['reader_mb']:.0f}, shared pages "
+            f"counted twice) [limit 300: {'OK' if ours['peak_rss_mb'] <= 300 else 'FAIL'}]"
+        )
+        print(
+            f"          imported {ours['imported']:,}, duplicates {ours['duplicates']:,}, "
+            f"invalid {ours['invalid']:,}, rows in the list {ours['in_db']:,}, "
+            f"status {ours['status']}"
+        )
+        per_row_ours = ours["seconds"] / args.rows
+
+        if not args.skip_peer:
+            sample = tmp / "sample.csv"
+            generate(sample, min(PEER_ROWS, args.rows), seed=5)
+            peer = run_child(
+                "peer", sample, child_env(f"sqlite:///{tmp / 'peer.sqlite3'}", tmp / "media")
+            )
+            per_row_peer = peer["seconds"] / peer["rows"]
+            speedup = per_row_peer / per_row_ours
+            print(
+                f"peer      import-export ModelResource:      {peer['seconds']:7.2f} s for "
+                f"{peer['rows']:,} rows ({peer['in_db']:,} stored) = "
+                f"{per_row_peer * 1e6:.0f} us/row, "
+                f"~{per_row_peer * args.rows:.0f} s extrapolated to {args.rows:,}"
+            )
+            print(
+                f"          ours {per_row_ours * 1e6:.1f} us/row: {speedup:.0f}x faster per row "
+                f"[limit 25x: {'OK' if speedup >= 25 else 'FAIL'}]"
+            )
+
+        if args.postgres:
+            if args.postgres.rstrip("/").endswith("/test"):
+                sys.exit("Refusing to run on the `test` database; create a scratch one.")
+            pg = run_child("ours", source, child_env(args.postgres, tmp / "media"))
+            print(
+                f"postgres  import job:                        {pg['seconds']:7.2f} s, "
+                f"{pg['seconds'] / base:.2f}x the SQLite baseline, "
+                f"peak RSS {pg['peak_rss_mb']:.0f} MB, "
+                f"imported {pg['imported']:,}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The campaigns app's models, one module per area."""
+
+from .imports import ImportJob
+from .lists import (
+    PAGE_SIZE,
+    Contact,
+    ContactList,
+    DndEntry,
+    DndList,
+    KeysetPage,
+    keyset_page,
+    number_query,
+)
+from .pushes import VendorPush
+
+__all__ = [
+    "PAGE_SIZE",
+    "Contact",
+    "ContactList",
+    "DndEntry",
+    "DndList",
+    "ImportJob",
+    "KeysetPage",
+    "VendorPush",
+    "keyset_page",
+    "number_query",
+]
