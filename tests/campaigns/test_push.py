@@ -14,7 +14,9 @@ from campaigns.models import Contact, ContactList, DndEntry, DndList, VendorPush
 from telephony.models import ProviderAccount, ProviderRequest, SandboxRecord
 from tests.telephony.vendors.cpaas_helpers import account_kwargs
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized rollback: its flush must not leave role groups the next live-server test
+# (which restores the serialized database) would create a second time.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
