@@ -92,15 +92,18 @@ def load_demo_lists():
     global_list = (
         DndList.objects.filter(name=GLOBAL_DND).first()
         or DndList.objects.filter(is_global=True).first()
-        or DndList.objects.create(
+    )
+    global_created = global_list is None
+    if global_created:
+        global_list = DndList.objects.create(
             name=GLOBAL_DND,
             is_global=True,
             description="Numbers no campaign may call: complaints and regulator requests.",
         )
-    )
-    other, _ = DndList.objects.get_or_create(
+    other, other_created = DndList.objects.get_or_create(
         name=OTHER_DND, defaults={"description": "Customers who opted out of marketing calls."}
     )
+    created = {global_list.pk: global_created, other.pk: other_created}
     plans = [
         (global_list, numbers[3:6] + ["+919000000001", "+919000000002"], "Complaint to regulator"),
         (other, numbers[40:42] + ["+447700900001", "+12125550000"], "Opted out by SMS"),
@@ -120,4 +123,5 @@ def load_demo_lists():
             ignore_conflicts=True,
         )
         dnd_list.refresh_count()
-        yield f"Kept DND list {dnd_list.name} ({dnd_list.entry_count} numbers)"
+        verb = "Created" if created[dnd_list.pk] else "Kept"
+        yield f"{verb} DND list {dnd_list.name} ({dnd_list.entry_count} numbers)"
