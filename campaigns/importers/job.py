@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from ..exports import neutralise
 from ..models import Contact, ContactList, DndEntry, DndList, ImportJob
 from .mapping import RowParser, auto_map, looks_like_data
 from .reading import (
@@ -332,7 +333,7 @@ class Importer:
                 empty += 1
             else:
                 invalid += 1
-                write_error((row_no, _neutralise(raw), message))
+                write_error((row_no, neutralise(raw), message))
             if consumed == batch_size:
                 # Numbers in order touch each index page once, not at random: ~25% faster.
                 params.sort(key=_by_number)
@@ -438,13 +439,6 @@ def _bulk_connection():
             cursor.execute("PRAGMA wal_autocheckpoint = 1000")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA cache_size = -2000")
-
-
-def _neutralise(value: str) -> str:
-    """Spreadsheet formula injection: a cell starting with = + - @ is shown as text."""
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def dnd_matches(job) -> int:

@@ -142,6 +142,15 @@ class ContactList(models.Model):
     BULK_ACTIONS = {"activate": "Activated", "deactivate": "Deactivated", "delete": "Deleted"}
 
     @transaction.atomic
+    def prepare_rows(self, contacts) -> None:
+        """Ready a page of contacts for the table: `is_blocked` by any DND list (one query
+        for the page) and `custom_values` in the order of the list's custom fields."""
+        blocked = DndEntry.objects.blocked_among(contact.number for contact in contacts)
+        for contact in contacts:
+            contact.is_blocked = contact.number in blocked
+            values = contact.fields or {}
+            contact.custom_values = [values.get(name, "") for name in self.custom_fields]
+
     def apply_bulk(self, action: str, contacts) -> int:
         """Activate, deactivate or delete `contacts` (a queryset of this list's contacts);
         returns how many rows it changed and keeps contact_count right."""
@@ -272,6 +281,10 @@ class DndList(models.Model):
     def refresh_count(self):
         self.entry_count = self.entries.count()
         self.save(update_fields=["entry_count", "updated_at"])
+
+    def remove(self, entry: "DndEntry") -> None:
+        entry.delete()
+        self.refresh_count()
 
     def add_numbers(self, text: str, *, user=None, name="", reason="", region="IN") -> "DndAdd":
         """Add the numbers of a pasted block (one a line; commas and semicolons also

@@ -7,16 +7,16 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from telephony.access import role_required
+from telephony.htmx import render_page
 from telephony.phone import InvalidNumber, normalize
 
 from ..exports import dnd_rows, export_response
 from ..forms import DndAddForm, DndFilterForm, DndListForm, DndLookupForm
 from ..models import DndEntry, DndList, keyset_page
-from .lists import _int, _partial
+from .lists import _int
 
 
 @role_required("view_reports")
@@ -90,10 +90,7 @@ def dnd_detail(request, pk):
     dnd_list = get_object_or_404(DndList, pk=pk)
     context = _entries_context(request, dnd_list, request.GET)
     context["add_form"] = DndAddForm()
-    template = "campaigns/dnd_detail.html" + ("#entry_table" if _partial(request) else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "campaigns/dnd_detail.html", context, "entry_table")
 
 
 @role_required("run_campaigns")
@@ -138,8 +135,7 @@ def dnd_remove(request, pk):
         messages.info(request, "That number was already removed.")
     else:
         dnd_list = entry.dnd_list
-        entry.delete()
-        dnd_list.refresh_count()
+        dnd_list.remove(entry)
         messages.success(request, f"Removed {entry.number} from {dnd_list.name}.")
     if request.htmx:
         if entry is None:
@@ -178,7 +174,4 @@ def dnd_lookup(request):
             context["error"] = f"{value} is not a phone number we can check: {exc}."
         else:
             context["entries"] = list(DndEntry.objects.blocking(context["number"]))
-    template = "campaigns/dnd_lookup.html" + ("#lookup_result" if _partial(request) else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "campaigns/dnd_lookup.html", context, "lookup_result")

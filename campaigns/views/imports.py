@@ -8,11 +8,11 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from telephony.access import role_required
+from telephony.htmx import render_page
 
 from ..forms import ImportMappingForm, ImportUploadForm
 from ..importers import (
@@ -28,10 +28,6 @@ from ..models import ContactList, DndList, ImportJob
 
 # Room for the multipart framing and the form's other fields around the file itself.
 FORM_OVERHEAD = 1024 * 1024
-
-
-def _wants_partial(request):
-    return request.htmx and not request.htmx.history_restore_request
 
 
 @role_required("run_campaigns")
@@ -178,10 +174,7 @@ def import_mapping(request, pk):
         "back_url": _target_url(job.kind, job.target),
         "field_count": sum(1 for target in mapping.values() if target.startswith("field:")),
     }
-    template = "campaigns/import_mapping.html" + ("#preview" if _wants_partial(request) else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "campaigns/import_mapping.html", context, "preview")
 
 
 @role_required("view_reports")
@@ -190,10 +183,7 @@ def import_detail(request, pk):
     """Progress (polled by htmx until the job ends), then the summary."""
     job = _job(pk)
     context = {"job": job, "back_url": _target_url(job.kind, job.target)}
-    template = "campaigns/import_detail.html" + ("#progress" if _wants_partial(request) else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "campaigns/import_detail.html", context, "progress")
 
 
 @role_required("view_reports")

@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from telephony.access import role_required
+from telephony.htmx import render_page
 
 from ..exports import contact_rows, export_response
 from ..forms import ContactFilterForm, ContactForm, ContactListForm
@@ -23,10 +23,6 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _list_url(contact_list, filters) -> str:
@@ -100,11 +96,7 @@ def list_detail(request, pk):
         before=_int(request.GET.get("before")),
         last=request.GET.get("page") == "last",
     )
-    blocked = DndEntry.objects.blocked_among(contact.number for contact in page.rows)
-    for contact in page.rows:
-        contact.is_blocked = contact.number in blocked
-        values = contact.fields or {}
-        contact.custom_values = [values.get(name, "") for name in contact_list.custom_fields]
+    contact_list.prepare_rows(page.rows)
     filtered = any(filters.values())
     export_query = urlencode({key: value for key, value in filters.items() if value})
     context = {
@@ -117,10 +109,7 @@ def list_detail(request, pk):
         "imports": contact_list.imports.select_related("created_by")[:5],
         "import_statuses": ImportJob.Status,
     }
-    template = "campaigns/list_detail.html" + ("#contact_table" if _partial(request) else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "campaigns/list_detail.html", context, "contact_table")
 
 
 @role_required("view_reports")

@@ -5,10 +5,10 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from telephony.access import role_required
+from telephony.htmx import render_page
 
 from ..forms import PushForm
 from ..models import ContactList, DndList, VendorPush
@@ -44,7 +44,7 @@ def _push_page(request, target):
             )
             (messages.success if queued else messages.info)(request, message)
             if request.htmx:
-                return _status_response(request, push, partial=True)
+                return _status_response(request, push)
             return redirect(page_url, pk=target.pk)
         for error in form.errors.get("account", []):
             messages.error(request, error)
@@ -85,7 +85,7 @@ def dnd_push(request, pk):
     return _push_page(request, get_object_or_404(DndList, pk=pk))
 
 
-def _status_response(request, push, *, partial):
+def _status_response(request, push):
     target = push.target
     page_url = "campaigns:dnd_push" if push.is_dnd else "campaigns:list_push"
     context = {
@@ -96,10 +96,7 @@ def _status_response(request, push, *, partial):
         "push_url": reverse(page_url, args=[target.pk]),
         "can_push": request.user.has_perm("telephony.run_campaigns"),
     }
-    template = "campaigns/push_status.html" + ("#push_card" if partial else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "campaigns/push_status.html", context, "push_card")
 
 
 @role_required("view_reports")
@@ -110,5 +107,4 @@ def push_status(request, pk):
     push = get_object_or_404(
         VendorPush.objects.select_related("account", "contact_list", "dnd_list"), pk=pk
     )
-    partial = bool(request.htmx) and not request.htmx.history_restore_request
-    return _status_response(request, push, partial=partial)
+    return _status_response(request, push)

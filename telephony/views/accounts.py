@@ -13,11 +13,11 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..access import role_required
 from ..forms import CREDENTIAL_FORMS, SandboxConfigForm
+from ..htmx import render_page
 from ..models import CallRecord, ProviderAccount, ProviderRequest, SandboxConfig, VendorKind
 from ..vendors.base import ConnectionCheck, InvalidRequest
 from ..vendors.registry import capabilities_of
@@ -130,11 +130,7 @@ def account_index(request):
         ],
         "total": all_count,
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "telephony/account_index.html" + ("#account_table" if partial else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "telephony/account_index.html", context, "account_table")
 
 
 @role_required("manage_vendors")

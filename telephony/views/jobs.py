@@ -17,6 +17,7 @@ from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
 from ..access import role_required
+from ..htmx import wants_partial
 from ..models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -166,8 +167,7 @@ def runs_context(request) -> dict:
 def jobs(request):
     """The jobs page; htmx requests (filter, paging, the 10 s poll) get the runs table."""
     context = runs_context(request)
-    partial = request.htmx and not request.htmx.history_restore_request
-    if partial:
+    if wants_partial(request):
         response = render(request, "telephony/jobs.html#runs", context)
     else:
         since = timezone.now() - timedelta(hours=24)

@@ -5,11 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..access import role_of, role_required
 from ..forms import ProfileForm, UserCreateForm, UserEditForm, UserFilter, UserPasswordForm
+from ..htmx import render_page
 from ..models import UserProfile
 
 PAGE_SIZE = 25
@@ -38,11 +38,7 @@ def user_index(request):
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         "filtered": any(request.GET.get(key) for key in ("q", "role", "status")),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "telephony/user_index.html" + ("#user_table" if partial else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "telephony/user_index.html", context, "user_table")
 
 
 @role_required("manage_users")
