@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dnd, imports, lists, push
+from .views import campaign_page, campaigns, dnd, imports, lists, push
 
 app_name = "campaigns"
 
@@ -36,4 +36,18 @@ urlpatterns = [
     path("lists/<int:pk>/push/", push.list_push, name="list_push"),
     path("dnd/<int:pk>/push/", push.dnd_push, name="dnd_push"),
     path("pushes/<int:pk>/", push.push_status, name="push_status"),
+    # Campaign builder (views/campaigns.py)
+    path("campaigns/", campaigns.campaign_index, name="campaign_index"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/check/", campaigns.campaign_check, name="campaign_check"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/clone/", campaigns.campaign_clone, name="campaign_clone"),
+    path("campaigns/<int:pk>/delete/", campaigns.campaign_delete, name="campaign_delete"),
+    # Campaign page and lifecycle (views/campaign_page.py)
+    path("campaigns/<int:pk>/", campaign_page.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/attempts/", campaign_page.campaign_attempts, name="campaign_attempts"),
+    path("campaigns/<int:pk>/start/", campaign_page.campaign_start, name="campaign_start"),
+    path("campaigns/<int:pk>/pause/", campaign_page.campaign_pause, name="campaign_pause"),
+    path("campaigns/<int:pk>/resume/", campaign_page.campaign_resume, name="campaign_resume"),
+    path("campaigns/<int:pk>/stop/", campaign_page.campaign_stop, name="campaign_stop"),
 ]

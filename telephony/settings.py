@@ -263,6 +263,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
 # Contact and DND imports: uploads larger than this are refused before their body is read.
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
+# Campaign dials per number per day (the contact's local day), across all campaigns.
+CAMPAIGN_DAILY_CAP = env_int("CAMPAIGN_DAILY_CAP", 3, minimum=1)
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -47,3 +47,16 @@ class ProviderAccountFactory(factory.django.DjangoModelFactory):
         self.set_secrets(values)
         if create:
             self.save(update_fields=["secrets_encrypted"])
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A draft IVR campaign on an OCA account (no lists); pass account=… and lists."""
+
+    class Meta:
+        model = "campaigns.Campaign"
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    account = factory.SubFactory(ProviderAccountFactory)
+    kind = "ivr"
+    ivr_id = "5f1c03d61fae4001267a0003"
+    caller_id = "02180000001"

@@ -149,3 +149,28 @@ URL_SAMPLES.update(
         "campaigns:import_errors": lambda: {"pk": sample_import_job().pk},
     }
 )
+
+
+# --- campaigns (campaigns/views/campaigns.py, campaign_page.py) ---
+def sample_campaign_pk():
+    from tests.factories import CampaignFactory
+
+    return CampaignFactory().pk
+
+
+URL_SAMPLES.update(
+    {
+        f"campaigns:{name}": lambda: {"pk": sample_campaign_pk()}
+        for name in (
+            "campaign_edit",
+            "campaign_clone",
+            "campaign_delete",
+            "campaign_detail",
+            "campaign_attempts",
+            "campaign_start",
+            "campaign_pause",
+            "campaign_resume",
+            "campaign_stop",
+        )
+    }
+)

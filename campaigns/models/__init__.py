@@ -1,5 +1,12 @@
 """The campaigns app's models, one module per area."""
 
+from .campaigns import (
+    Campaign,
+    CampaignAttempt,
+    CampaignTarget,
+    placeholders,
+    render_template,
+)
 from .imports import ImportJob
 from .lists import (
     PAGE_SIZE,
@@ -14,6 +21,11 @@ from .lists import (
 from .pushes import VendorPush
 
 __all__ = [
+    "Campaign",
+    "CampaignAttempt",
+    "CampaignTarget",
+    "placeholders",
+    "render_template",
     "PAGE_SIZE",
     "Contact",
     "ContactList",

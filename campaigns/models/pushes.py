@@ -37,6 +37,12 @@ class VendorPush(models.Model):
     dnd_list = models.ForeignKey(
         DndList, null=True, blank=True, on_delete=models.CASCADE, related_name="pushes"
     )
+    # A campaign's own push (CPaaS takes one list and one DND list per campaign): its
+    # targets, or with campaign_dnd its DND lists merged with the global one.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="pushes"
+    )
+    campaign_dnd = models.BooleanField(default=False)
     vendor_list_id = models.CharField(max_length=64, blank=True)
     vendor_list_name = models.CharField(max_length=200, blank=True)
     last_pushed_id = models.BigIntegerField(default=0, help_text="Highest row id sent")
@@ -85,6 +91,11 @@ class VendorPush(models.Model):
                 fields=["account", "dnd_list"],
                 condition=Q(dnd_list__isnull=False),
                 name="one_push_per_account_and_dnd_list",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "campaign_dnd"],
+                condition=Q(campaign__isnull=False),
+                name="one_push_per_campaign_and_kind",
             ),
         ]
 

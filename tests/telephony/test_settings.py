@@ -16,6 +16,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 # (CI sets DATABASE_URL/REDIS_URL for the services run) cannot leak into a case.
 SETTINGS_VARIABLES = {
     "IMPORT_MAX_UPLOAD_MB",
+    "CAMPAIGN_DAILY_CAP",
     "DEBUG",
     "SECRET_KEY",
     "ALLOWED_HOSTS",

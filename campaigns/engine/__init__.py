@@ -1,0 +1,35 @@
+"""The dispatch engine (issue #5).
+
+- clock.py: when a campaign may dial and when each contact may be called.
+- targets.py: building a campaign's targets at launch (eligibility and DND scrub).
+- dispatch.py: Dialdesk's own engine for MyOperator OBD and OCA: the runner, claims,
+  dials, outcomes, retries, the daily cap, and why a running campaign is idle.
+- native.py: CPaaS native campaigns: push lists, create, stop, read progress back.
+
+The model's lifecycle methods (Campaign.start/resume/stop) call the three entry points
+below; they pick the path by the campaign's vendor."""
+
+from .clock import (
+    EVERY_DAY,
+    WEEKDAY_NAMES,
+    Schedule,
+    attempt_reference,
+    local_day_bounds,
+    wall_clock,
+    zone,
+)
+from .dispatch import launch_enqueue, runner_enqueue
+from .native import stop_at_vendor
+
+__all__ = [
+    "EVERY_DAY",
+    "WEEKDAY_NAMES",
+    "Schedule",
+    "attempt_reference",
+    "launch_enqueue",
+    "local_day_bounds",
+    "runner_enqueue",
+    "stop_at_vendor",
+    "wall_clock",
+    "zone",
+]

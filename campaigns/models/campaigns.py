@@ -1,0 +1,556 @@
+"""Campaigns: what a campaign plays, to whom, when and how fast; its targets (one row per
+number to call) and its attempts (one row per dial). The engine (campaigns/engine/)
+moves targets and attempts; the models hold the states, the counts and the lifecycle."""
+
+import re
+import uuid
+from datetime import time
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .lists import Contact, ContactList, DndEntry, DndList
+from .preview import CampaignPreview
+from .progress import CampaignProgress
+
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_ ]*)\}")
+# Contact attributes every contact has, usable as {placeholders} besides custom fields.
+BUILTIN_FIELDS = ("name", "number")
+# Normalized statuses (telephony.vendors.base.CallStatus) a campaign may retry on.
+RETRYABLE_STATUSES = ("busy", "no_answer", "failed", "congestion", "unavailable")
+DEFAULT_RETRY_STATUSES = ["busy", "no_answer"]
+
+
+def placeholders(text: str) -> list[str]:
+    """The {field} names in `text`, in order, without repeats."""
+    seen = []
+    for name in PLACEHOLDER_RE.findall(text or ""):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def render_template(text: str, values: dict) -> str:
+    """`text` with each {field} replaced by the contact's value ('' when missing)."""
+    return PLACEHOLDER_RE.sub(lambda match: str(values.get(match.group(1)) or ""), text or "")
+
+
+def default_weekdays():
+    return list(range(7))
+
+
+def default_retry_statuses():
+    return list(DEFAULT_RETRY_STATUSES)
+
+
+class CampaignQuerySet(models.QuerySet):
+    def visible(self):
+        return self.select_related("account", "created_by")
+
+    def running(self):
+        return self.filter(state=Campaign.State.RUNNING)
+
+
+class Campaign(CampaignPreview, CampaignProgress, models.Model):
+    class Kind(models.TextChoices):
+        TTS = "tts", "Text-to-speech announcement"
+        AUDIO = "audio", "Recorded audio announcement"
+        IVR = "ivr", "IVR"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        STOPPED = "stopped", "Stopped"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    # States a campaign leaves only by a person's action or the engine.
+    ACTIVE_STATES = (State.SCHEDULED, State.RUNNING, State.PAUSED)
+    FINAL_STATES = (State.STOPPED, State.COMPLETED, State.FAILED)
+
+    name = models.CharField(max_length=200)
+    account = models.ForeignKey(
+        "telephony.ProviderAccount", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    # What it plays
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TTS)
+    announcement_text = models.TextField(
+        blank=True, help_text="Text-to-speech with {field} placeholders filled per contact"
+    )
+    audio_file = models.CharField(
+        max_length=255, blank=True, help_text="A recorded file the vendor holds (CPaaS: a .wav)"
+    )
+    ivr_id = models.CharField(
+        max_length=64, blank=True, help_text="MyOperator public_ivr_id or OCA ivr_id"
+    )
+    ivr_variables = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="OCA IVR variable -> value template with {field} placeholders",
+    )
+    # Who it calls
+    contact_lists = models.ManyToManyField(ContactList, related_name="campaigns", blank=True)
+    dnd_lists = models.ManyToManyField(
+        DndList,
+        related_name="campaigns",
+        blank=True,
+        help_text="Excluded besides the global DND list, which always applies",
+    )
+    # Caller id
+    caller_id = models.CharField(max_length=32, blank=True)
+    caller_region = models.CharField(max_length=64, blank=True, help_text="MyOperator region")
+    caller_group = models.CharField(max_length=64, blank=True, help_text="MyOperator group")
+    # When
+    time_zone = models.CharField(max_length=64, default="UTC")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.TimeField(default=time(9))
+    window_end = models.TimeField(default=time(21))
+    weekdays = models.JSONField(default=default_weekdays, help_text="Monday is 0")
+    contact_start = models.TimeField(default=time(9))
+    contact_end = models.TimeField(default=time(21))
+    # Pace and retries
+    calls_per_minute = models.PositiveIntegerField(default=30)
+    max_retries = models.PositiveSmallIntegerField(default=2)
+    retry_interval = models.PositiveIntegerField(default=1800, help_text="Seconds")
+    retry_statuses = models.JSONField(default=default_retry_statuses)
+    repeat_count = models.PositiveSmallIntegerField(
+        default=1, help_text="Times the announcement plays in each call (CPaaS)"
+    )
+    # CPaaS text-to-speech (blank = the vendor's default)
+    tts_voice = models.CharField(max_length=40, blank=True)
+    tts_volume = models.CharField(max_length=20, blank=True)
+    tts_rate = models.CharField(max_length=20, blank=True)
+    tts_pitch = models.CharField(max_length=20, blank=True)
+    tts_language = models.CharField(max_length=10, blank=True)
+    tts_engine = models.CharField(max_length=20, blank=True)
+    # Lifecycle
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    state_reason = models.TextField(blank=True, help_text="Why it failed or stopped")
+    vendor_campaign_id = models.CharField(max_length=64, blank=True)
+    vendor_status = models.CharField(max_length=40, blank=True)
+    run = models.PositiveSmallIntegerField(
+        default=1, help_text="Part of every reference id; a clone starts again at 1"
+    )
+    # The engine's notes: a lease so one runner dials at a time, and why it is idle.
+    runner_token = models.CharField(max_length=36, blank=True)
+    runner_seen_at = models.DateTimeField(null=True, blank=True)
+    idle_reason = models.TextField(blank=True)
+    idle_since = models.DateTimeField(null=True, blank=True)
+    last_dial_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    targets_built_at = models.DateTimeField(null=True, blank=True)
+    cloned_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="clones"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state"], name="campaign_state")]
+
+    def __str__(self):
+        return self.name
+
+    # -- what it plays --------------------------------------------------------------------
+
+    @property
+    def vendor(self) -> str:
+        return self.account.kind
+
+    @property
+    def is_native(self) -> bool:
+        """The vendor runs the campaign itself (CPaaS); else Dialdesk's engine dials."""
+        return self.vendor == "cpaas"
+
+    def template_texts(self) -> list[str]:
+        """Every text filled per contact: the announcement or the IVR variables."""
+        if self.kind == self.Kind.TTS:
+            return [self.announcement_text]
+        if self.kind == self.Kind.IVR:
+            return [str(value) for value in (self.ivr_variables or {}).values()]
+        return []
+
+    def used_fields(self) -> list[str]:
+        names = []
+        for text in self.template_texts():
+            names += [name for name in placeholders(text) if name not in names]
+        return names
+
+    def available_fields(self) -> list[str]:
+        """Fields every chosen list can fill: the built-ins plus custom fields."""
+        fields = set(BUILTIN_FIELDS)
+        for contact_list in self.contact_lists.all():
+            fields.update(contact_list.custom_fields or [])
+        return sorted(fields)
+
+    def render_for(self, values: dict) -> str:
+        """The announcement as `values` (a target's or contact's fields) hears it."""
+        return render_template(self.announcement_text, values)
+
+    def ivr_values_for(self, values: dict) -> dict[str, str]:
+        return {
+            name: render_template(str(template), values)
+            for name, template in (self.ivr_variables or {}).items()
+        }
+
+    def dnd_list_ids(self) -> list[int]:
+        """The DND lists that exclude numbers: the chosen ones and the global list."""
+        chosen = self.dnd_lists.values_list("id", flat=True)
+        return list(DndList.objects.applying_to(chosen).values_list("id", flat=True))
+
+    # -- who it calls ---------------------------------------------------------------------
+
+    def invalid_number_q(self, field: str = "number") -> Q:
+        """Numbers this vendor cannot dial, as a filter on `field` (E.164 strings):
+        OCA calls Indonesian numbers only; CPaaS takes 10 to 15 digits."""
+        if self.vendor == "oca":
+            return ~Q(**{f"{field}__startswith": "+62"})
+        if self.vendor == "cpaas":
+            return Q(**{f"{field}__regex": r"^\+?(\d{0,9}|\d{16,})$"})
+        return Q(**{f"{field}__regex": r"^\+?$"})  # MyOperator takes any E.164 number
+
+    def invalid_reason(self) -> str:
+        if self.vendor == "oca":
+            return "OCA calls Indonesian numbers (+62) only."
+        if self.vendor == "cpaas":
+            return "CPaaS takes numbers of 10 to 15 digits."
+        return "Not a dialable number."
+
+    def contacts(self):
+        """Active contacts of the chosen lists (a number in two lists appears twice)."""
+        return Contact.objects.filter(contact_list__in=self.contact_lists.all(), is_active=True)
+
+    def dnd_blocking(self, field: str = "number"):
+        """A subquery filter: the row's number is in one of the campaign's DND lists."""
+        from django.db.models import Exists, OuterRef
+
+        return Exists(
+            DndEntry.objects.filter(number=OuterRef(field), dnd_list_id__in=self.dnd_list_ids())
+        )
+
+    def tts_options(self):
+        from telephony.vendors.cpaas.types import TtsOptions
+
+        return TtsOptions(
+            voice=self.tts_voice,
+            volume=self.tts_volume,
+            rate=self.tts_rate,
+            pitch=self.tts_pitch,
+            language_code=self.tts_language,
+            tts_engine_type=self.tts_engine,
+        )
+
+    def schedule(self):
+        from campaigns.engine import Schedule
+
+        return Schedule(
+            time_zone=self.time_zone,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            weekdays=frozenset(int(day) for day in self.weekdays or ()),
+            contact_start=self.contact_start,
+            contact_end=self.contact_end,
+        )
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+    def _move(self, allowed, **changes) -> bool:
+        """Conditional UPDATE from one of `allowed` states: two clicks, or a click and
+        the engine, never both win."""
+        changes.setdefault("updated_at", timezone.now())
+        moved = Campaign.objects.filter(pk=self.pk, state__in=list(allowed)).update(**changes)
+        self.refresh_from_db()
+        return bool(moved)
+
+    @property
+    def can_pause(self) -> bool:
+        """CPaaS has no pause call (only stop); the engine's campaigns pause."""
+        return not self.is_native and self.state in (self.State.SCHEDULED, self.State.RUNNING)
+
+    @property
+    def can_resume(self) -> bool:
+        return self.state == self.State.PAUSED
+
+    @property
+    def can_stop(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    def start(self, *, user=None) -> tuple[bool, str]:
+        """Draft -> scheduled; a worker then builds the targets and launches (the engine
+        or the vendor's campaign). Refused, with the reasons, while the builder finds
+        problems."""
+        from campaigns.engine import launch_enqueue
+
+        problems = self.problems()
+        if problems:
+            return False, " ".join(problems.values())
+        if not self._move(
+            (self.State.DRAFT,),
+            state=self.State.SCHEDULED,
+            state_reason="",
+            started_at=timezone.now(),
+        ):
+            return False, f"This campaign is {self.get_state_display().lower()}, not a draft."
+        launch_enqueue(self)
+        return True, f"Starting {self.name}."
+
+    def pause(self) -> tuple[bool, str]:
+        if not self.can_pause:
+            if self.is_native:
+                return (
+                    False,
+                    "CPaaS campaigns cannot be paused: the vendor's API can only stop them.",
+                )
+            return False, f"A {self.get_state_display().lower()} campaign cannot be paused."
+        if not self._move(
+            (self.State.SCHEDULED, self.State.RUNNING),
+            state=self.State.PAUSED,
+            paused_at=timezone.now(),
+        ):
+            return False, "The campaign changed state; reload the page."
+        return True, "Paused: no new calls start; calls in progress finish."
+
+    def resume(self) -> tuple[bool, str]:
+        from campaigns.engine import runner_enqueue
+
+        if not self._move((self.State.PAUSED,), state=self.State.RUNNING, paused_at=None):
+            return False, "Only a paused campaign can be resumed."
+        runner_enqueue(self)
+        return True, "Resumed."
+
+    def stop(self, *, user=None) -> tuple[bool, str]:
+        """Stop for good. A native campaign is stopped at the vendor first; if the vendor
+        refuses, the campaign stays as it was and its words are shown."""
+        from campaigns.engine import stop_at_vendor
+
+        if not self.can_stop:
+            return False, f"A {self.get_state_display().lower()} campaign cannot be stopped."
+        if self.is_native and self.vendor_campaign_id:
+            error = stop_at_vendor(self)
+            if error:
+                return False, error
+        if not self._move(
+            self.ACTIVE_STATES,
+            state=self.State.STOPPED,
+            state_reason=f"Stopped by {user}." if user else "Stopped.",
+            finished_at=timezone.now(),
+        ):
+            return False, "The campaign changed state; reload the page."
+        return True, "Stopped: no new calls start."
+
+    def fail(self, reason: str) -> bool:
+        return self._move(
+            self.ACTIVE_STATES,
+            state=self.State.FAILED,
+            state_reason=reason,
+            finished_at=timezone.now(),
+        )
+
+    def complete(self) -> bool:
+        return self._move(
+            (self.State.RUNNING,), state=self.State.COMPLETED, finished_at=timezone.now()
+        )
+
+    def clone(self, *, user=None) -> "Campaign":
+        """A new draft with the same settings, lists and DND lists."""
+        copy = Campaign.objects.get(pk=self.pk)
+        copy.pk = None
+        copy.id = None
+        copy._state.adding = True
+        for name, value in {
+            "name": f"Copy of {self.name}"[:200],
+            "state": self.State.DRAFT,
+            "state_reason": "",
+            "vendor_campaign_id": "",
+            "vendor_status": "",
+            "run": 1,
+            "runner_token": "",
+            "runner_seen_at": None,
+            "idle_reason": "",
+            "idle_since": None,
+            "last_dial_at": None,
+            "last_synced_at": None,
+            "targets_built_at": None,
+            "cloned_from": self,
+            "created_by": user,
+            "created_at": timezone.now(),
+            "started_at": None,
+            "paused_at": None,
+            "finished_at": None,
+        }.items():
+            setattr(copy, name, value)
+        with transaction.atomic():
+            copy.save()
+            copy.contact_lists.set(self.contact_lists.all())
+            copy.dnd_lists.set(self.dnd_lists.all())
+        return copy
+
+    # -- counts ---------------------------------------------------------------------------
+
+    def funnel(self) -> dict:
+        """Targets by state, plus failures by their last status: one grouped query."""
+        counts = {status: 0 for status in CampaignTarget.Status.values}
+        failed_by = {}
+        rows = self.targets.values("status", "last_status").annotate(n=Count("id")).order_by()
+        for row in rows:
+            counts[row["status"]] += row["n"]
+            if row["status"] == CampaignTarget.Status.FAILED:
+                reason = row["last_status"] or "unknown"
+                failed_by[reason] = failed_by.get(reason, 0) + row["n"]
+        total = sum(counts.values())
+        return {
+            "total": total,
+            **counts,
+            "failed_by": dict(sorted(failed_by.items(), key=lambda item: -item[1])),
+            "done": counts["answered"] + counts["failed"],
+            "finished": total - counts["pending"] - counts["in_progress"] - counts["retry"],
+        }
+
+
+class CampaignTargetQuerySet(models.QuerySet):
+    def open(self):
+        """Targets that still need a dial or an outcome."""
+        return self.filter(
+            status__in=[
+                CampaignTarget.Status.PENDING,
+                CampaignTarget.Status.IN_PROGRESS,
+                CampaignTarget.Status.RETRY,
+            ]
+        )
+
+    def due(self, now):
+        """Targets waiting for a dial whose time has come."""
+        return self.filter(
+            Q(status=CampaignTarget.Status.PENDING) | Q(status=CampaignTarget.Status.RETRY),
+            next_attempt_at__lte=now,
+        )
+
+
+class CampaignTarget(models.Model):
+    """One number a campaign calls: a snapshot of the contact taken at start, so edits
+    to the list during the run do not move the numbers under the engine."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IN_PROGRESS = "in_progress", "In progress"
+        RETRY = "retry", "Retry scheduled"
+        ANSWERED = "answered", "Answered"
+        FAILED = "failed", "Failed"
+        DND = "dnd", "DND-skipped"
+        INVALID = "invalid", "Invalid"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    contact = models.ForeignKey(
+        "campaigns.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    number = models.CharField(max_length=20)
+    name = models.CharField(max_length=200, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Attempts placed so far")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=20, blank=True, help_text="Last call outcome")
+    last_error = models.TextField(blank=True)
+    claim_token = models.CharField(max_length=36, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = CampaignTargetQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="one_target_per_number")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status", "next_attempt_at"], name="target_due"),
+            models.Index(fields=["campaign", "claim_token"], name="target_claim"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} in {self.campaign_id}"
+
+    def values(self) -> dict:
+        """What {placeholders} read: custom fields, then name and number."""
+        return {**(self.fields or {}), "name": self.name, "number": self.number}
+
+
+def new_token() -> str:
+    return str(uuid.uuid4())
+
+
+class CampaignAttempt(models.Model):
+    """One dial of one target. Created before the vendor request, with the reference id
+    derived from (campaign, run, target, attempt number), so a retried or re-run request
+    carries the same id and a vendor that keys on it never places it twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DIALING = "dialing", "Sending to the vendor"
+        PLACED = "placed", "Placed, waiting for the outcome"
+        ANSWERED = "answered", "Answered"
+        BUSY = "busy", "Busy"
+        NO_ANSWER = "no_answer", "No answer"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+        CONGESTION = "congestion", "Congestion"
+        UNAVAILABLE = "unavailable", "Unavailable"
+        DND_BLOCKED = "dnd_blocked", "DND-blocked by the vendor"
+        VOICEMAIL = "voicemail", "Voicemail"
+        REJECTED = "rejected", "Rejected by the vendor"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    OPEN_STATUSES = (Status.QUEUED, Status.DIALING, Status.PLACED)
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="attempts")
+    target = models.ForeignKey(CampaignTarget, on_delete=models.CASCADE, related_name="dials")
+    number = models.CharField(max_length=20, db_index=True)
+    attempt = models.PositiveSmallIntegerField()
+    reference_id = models.CharField(max_length=64, unique=True)
+    vendor_call_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True, help_text="The vendor's own words, or what went wrong")
+    created_at = models.DateTimeField(default=timezone.now)
+    dialed_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds")
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="Last outcome check")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "attempt"], name="one_row_per_attempt")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="attempt_open"),
+            models.Index(fields=["number", "dialed_at"], name="attempt_daily_cap"),
+            models.Index(fields=["campaign", "dialed_at"], name="attempt_pace"),
+        ]
+
+    def __str__(self):
+        return self.reference_id

@@ -1,0 +1,5 @@
+"""What the campaign page shows while a campaign runs (to be built: issue #5)."""
+
+
+class CampaignProgress:
+    pass
