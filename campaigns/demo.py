@@ -2,7 +2,7 @@
 (rows are keyed by list name and number, so a second run adds nothing)."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib.auth import get_user_model
 
@@ -125,3 +125,120 @@ def load_demo_lists():
         dnd_list.refresh_count()
         verb = "Created" if created[dnd_list.pk] else "Kept"
         yield f"{verb} DND list {dnd_list.name} ({dnd_list.entry_count} numbers)"
+    # The demo campaigns need the lists above (and the demo vendor accounts, if any).
+    yield from load_demo_campaigns()
+
+
+# --- demo campaigns (drafts) ----------------------------------------------------------
+
+JAKARTA_LIST = "Demo Jakarta customers"
+CPAAS_DRAFT = "Payment reminder (demo, CPaaS announcement)"
+OCA_DRAFT = "Internet fault follow-up (demo, OCA IVR)"
+JAKARTA_NAMES = ["Budi Santoso", "Siti Rahayu", "Agus Wijaya", "Dewi Lestari", "Rudi Hartono",
+                 "Putri Ayu", "Joko Susilo", "Rina Kusuma", "Hendra Gunawan", "Wati Suryani",
+                 "Bayu Pratama", "Intan Permata"]  # fmt: skip
+
+
+def jakarta_contacts():
+    """Twelve Indonesian mobiles (OCA calls +62 numbers only), the same on every run."""
+    rows = []
+    for index, name in enumerate(JAKARTA_NAMES):
+        number = normalize(f"0812{index + 1:04d}{7000 + index:04d}", "ID")
+        fields = {"nomor_inet": f"1220{index + 1:08d}"}
+        rows.append((number, name, time_zone_for(number) or "Asia/Jakarta", fields))
+    return rows
+
+
+def load_demo_campaigns():
+    """A small +62 list, and two drafts ready to start: a text-to-speech announcement on
+    the demo CPaaS account and an IVR on the demo OCA account. Only what is missing is
+    created; nothing is dialled until someone starts them."""
+    from django.utils import timezone
+
+    from telephony.models import ProviderAccount
+
+    from .models import Campaign
+
+    supervisor = get_user_model().objects.filter(username="supervisor").first()
+    jakarta, created = ContactList.objects.get_or_create(
+        name=JAKARTA_LIST,
+        defaults={
+            "description": "Indonesian customers for the OCA demo (OCA calls +62 numbers only).",
+            "default_country": "ID",
+            "created_by": supervisor,
+        },
+    )
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                contact_list=jakarta,
+                number=number,
+                raw_number=number,
+                name=name,
+                time_zone=zone,
+                fields=fields,
+            )
+            for number, name, zone, fields in jakarta_contacts()
+        ],
+        ignore_conflicts=True,
+    )
+    jakarta.add_custom_fields(["nomor_inet"])
+    jakarta.refresh_count()
+    verb = "Created" if created else "Kept"
+    yield f"{verb} contact list {JAKARTA_LIST} ({jakarta.contact_count} contacts)"
+
+    customers = ContactList.objects.filter(name=DEMO_LIST).first()
+    opt_outs = DndList.objects.filter(name=OTHER_DND).first()
+    cpaas = ProviderAccount.objects.filter(kind="cpaas", name="CPaaS sandbox").first()
+    if cpaas and customers:
+        campaign, created = Campaign.objects.get_or_create(
+            name=CPAAS_DRAFT,
+            defaults={
+                "account": cpaas,
+                "kind": Campaign.Kind.TTS,
+                "announcement_text": "Hello {name}. This is a reminder that {due_amount} "
+                "rupees are due on {due_date}. Thank you.",
+                "caller_id": "918045000000",
+                "time_zone": "Asia/Kolkata",
+                "ends_at": timezone.now() + timedelta(days=14),
+                "calls_per_minute": 30,
+                "max_retries": 1,
+                "retry_interval": 900,
+                "repeat_count": 2,
+                "tts_language": "en-IN",
+                "tts_rate": "medium",
+                "created_by": supervisor,
+            },
+        )
+        if created:
+            campaign.contact_lists.set([customers])
+            if opt_outs:
+                campaign.dnd_lists.set([opt_outs])
+        yield f"{'Created' if created else 'Kept'} draft campaign {CPAAS_DRAFT}"
+    oca = ProviderAccount.objects.filter(kind="oca", name="OCA Telkom (sandbox)").first()
+    if oca:
+        from telephony.vendors.oca.sandbox import SANDBOX_CREDENTIALS, ivr_id_for
+        from telephony.vendors.oca.sandbox_data import SEED_NUMBERS
+
+        campaign, created = Campaign.objects.get_or_create(
+            name=OCA_DRAFT,
+            defaults={
+                "account": oca,
+                "kind": Campaign.Kind.IVR,
+                # "IVR Resti" asks for name and nomor_inet, both fields of the list.
+                "ivr_id": ivr_id_for(SANDBOX_CREDENTIALS["username"], "resti"),
+                "ivr_variables": {"name": "{name}", "nomor_inet": "{nomor_inet}"},
+                "caller_id": SEED_NUMBERS[0],
+                "time_zone": "Asia/Jakarta",
+                "window_start": time(9),
+                "window_end": time(20),
+                "weekdays": [0, 1, 2, 3, 4, 5],
+                "calls_per_minute": 20,
+                "max_retries": 2,
+                "retry_interval": 600,
+                "created_by": supervisor,
+            },
+        )
+        if created:
+            campaign.contact_lists.set([jakarta])
+        yield f"{'Created' if created else 'Kept'} draft campaign {OCA_DRAFT}"

@@ -38,6 +38,15 @@ def ensure_schedules(sender, **kwargs):
             "repeats": -1,
         },
     )
+    Schedule.objects.update_or_create(
+        name="Campaign engine watchdog",
+        defaults={
+            "func": "campaigns.tasks.engine_watchdog",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
 
 
 def ensure_roles(sender, **kwargs):

@@ -18,16 +18,29 @@ from .clock import (
     wall_clock,
     zone,
 )
-from .dispatch import launch_enqueue, runner_enqueue
+from .dispatch import (
+    Runner,
+    engine_watchdog,
+    launch_campaign,
+    launch_enqueue,
+    run_campaign,
+    runner_enqueue,
+)
 from .native import stop_at_vendor
+from .targets import build_targets
 
 __all__ = [
     "EVERY_DAY",
+    "Runner",
     "WEEKDAY_NAMES",
     "Schedule",
     "attempt_reference",
+    "build_targets",
+    "engine_watchdog",
+    "launch_campaign",
     "launch_enqueue",
     "local_day_bounds",
+    "run_campaign",
     "runner_enqueue",
     "stop_at_vendor",
     "wall_clock",

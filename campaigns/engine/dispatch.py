@@ -1,11 +1,774 @@
-"""Dialdesk's own dispatch engine for MyOperator OBD and OCA (to be built: issue #5)."""
+"""Dialdesk's own dispatch engine for MyOperator OBD and OCA (issue #5).
+
+The model's lifecycle calls `launch_enqueue` and `runner_enqueue`; django-q2 runs
+`campaigns.tasks.launch_campaign`, `run_campaign` and, every minute, `engine_watchdog`.
+
+A runner holds a lease on its campaign (runner_token/runner_seen_at, taken by a
+conditional UPDATE), so one runner dials a campaign at a time; a killed runner's lease
+goes stale and the watchdog starts another. Each loop it:
+- reads outcomes of placed calls (OCA call status, MyOperator logs by reference id);
+- claims due targets atomically (UPDATE ... WHERE status IN (pending, retry)) inside the
+  window, inside each contact's calling hours, under the daily cap and not on a DND
+  list, and creates each attempt row (with its derived reference id) in the same
+  transaction, before any request;
+- dials at calls_per_minute (a token bucket on the monotonic clock), in a thread pool
+  when the rate needs more than one request in flight;
+- says in words why it dialed nothing, when it dialed nothing.
+
+Knobs (settings, all optional): CAMPAIGN_RUNNER_SECONDS (50: a runner's time budget,
+then it re-enqueues itself), CAMPAIGN_LEASE_SECONDS (90), CAMPAIGN_DIAL_THREADS (32: the
+pool's cap), CAMPAIGN_DIAL_LATENCY (0.3 s: expected vendor round trip, sizes the pool),
+CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts +
+30 s), CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
+
+import logging
+import math
+import time
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from telephony.vendors.base import (
+    AuthFailed,
+    InvalidRequest,
+    RateLimited,
+    Rejected,
+    VendorError,
+)
+from telephony.vendors.myoperator.contract import DuplicateReference
+
+from . import native
+from .clock import attempt_reference, local_day_bounds
+from .dialers import DialPool, NotSent, campaign_problem, dialer_for, lost_answer
+from .outcomes import (
+    give_up_on_silent_calls,
+    mark_lost,
+    mark_placed,
+    mark_rejected,
+    poll_outcomes,
+    read_outcomes,
+    recover_stale_dialing,
+    requeue_attempt,
+    settle_target,
+    waiting_attempts,
+)
+from .targets import build_targets
+
+logger = logging.getLogger("campaigns.engine")
+
+AUTH_BACKOFF_SECONDS = 60
+RATE_LIMIT_BACKOFF_SECONDS = 15
+SERVER_ERROR_BACKOFF_SECONDS = 5
+# Attempts that count against the daily cap: everything that may have rung the number.
+NOT_COUNTED = ("queued", "rejected")
+
+
+def knob(name: str, default):
+    return getattr(settings, name, default)
+
+
+def lease_seconds() -> float:
+    return float(knob("CAMPAIGN_LEASE_SECONDS", 90))
+
+
+def sync_mode() -> bool:
+    from django_q.conf import Conf
+
+    return bool(Conf.SYNC)
+
+
+# --- entry points -------------------------------------------------------------------------
 
 
 def launch_enqueue(campaign):
     """Queue the launch job (campaigns.tasks.launch_campaign) for `campaign`."""
-    raise NotImplementedError
+    from django_q.tasks import async_task
+
+    return async_task(
+        "campaigns.tasks.launch_campaign", campaign.pk, task_name=f"campaign-{campaign.pk}-launch"
+    )
 
 
 def runner_enqueue(campaign):
     """Queue the runner (campaigns.tasks.run_campaign) for `campaign`."""
-    raise NotImplementedError
+    from django_q.tasks import async_task
+
+    return async_task(
+        "campaigns.tasks.run_campaign", campaign.pk, task_name=f"campaign-{campaign.pk}-runner"
+    )
+
+
+def _campaign(campaign_id):
+    from campaigns.models import Campaign
+
+    return Campaign.objects.select_related("account").filter(pk=campaign_id).first()
+
+
+def launch_campaign(campaign_id) -> str:
+    """Build the targets (once), then hand the campaign to the vendor (CPaaS) or start
+    the engine now (or leave it scheduled for the watchdog). Safe to run twice."""
+    from campaigns.models import Campaign
+
+    campaign = _campaign(campaign_id)
+    if campaign is None:
+        return "campaign gone"
+    if campaign.state not in Campaign.ACTIVE_STATES:
+        return f"campaign is {campaign.state}"
+    added = build_targets(campaign)
+    if campaign.is_native:
+        native.launch(campaign)
+        return f"{added} targets; launched at the vendor"
+    promote(campaign)
+    return f"{added} targets; {campaign.state}"
+
+
+def promote(campaign) -> bool:
+    """SCHEDULED -> RUNNING once the start time has come, then queue a runner."""
+    from campaigns.models import Campaign
+
+    now = timezone.now()
+    if campaign.state != Campaign.State.SCHEDULED or campaign.is_native:
+        return False
+    if campaign.starts_at and campaign.starts_at > now:
+        return False
+    if not campaign._move((Campaign.State.SCHEDULED,), state=Campaign.State.RUNNING):
+        return False
+    runner_enqueue(campaign)
+    return True
+
+
+def run_campaign(campaign_id, *, budget: float | None = None) -> str:
+    """The runner job: dial for a time budget, then queue the next runner if the campaign
+    is still running. Under django-q2's sync mode (tests) there is no worker to hand the
+    rest to, so it runs one loop and leaves the rest to the watchdog and to callers."""
+    campaign = _campaign(campaign_id)
+    if campaign is None:
+        return "campaign gone"
+    if campaign.state != campaign.State.RUNNING:
+        return f"campaign is {campaign.state}"
+    sync = sync_mode()
+    if budget is None:
+        budget = 0.0 if sync else float(knob("CAMPAIGN_RUNNER_SECONDS", 50))
+    runner = Runner(campaign)
+    result = runner.run(budget)
+    if runner.should_continue and not sync:
+        runner_enqueue(campaign)
+    return result
+
+
+def engine_watchdog() -> str:
+    """Every minute: relaunch a campaign whose launch job was lost, promote due scheduled
+    campaigns, restart runners whose lease went stale (a killed worker), sync native
+    campaigns (native.sync_due), and keep reading the outcomes of calls placed by paused
+    or stopped campaigns. Safe to run twice."""
+    from campaigns.models import Campaign, CampaignAttempt
+
+    now = timezone.now()
+    notes = defaultdict(int)
+    handled = set()  # launched or promoted now: their runner is queued already
+    for campaign in Campaign.objects.select_related("account").filter(
+        state=Campaign.State.SCHEDULED
+    ):
+        unlaunched = campaign.targets_built_at is None or (
+            campaign.is_native and not campaign.vendor_campaign_id
+        )
+        if unlaunched:
+            # The launch job was lost (a worker died before or while it ran): queue it
+            # again; it is safe to run twice.
+            if campaign.updated_at < now - timedelta(minutes=2):
+                launch_enqueue(campaign)
+                handled.add(campaign.pk)
+                notes["relaunched"] += 1
+            continue
+        if promote(campaign):
+            handled.add(campaign.pk)
+            notes["promoted"] += 1
+    stale = now - timedelta(seconds=lease_seconds())
+    running = (
+        Campaign.objects.select_related("account")
+        .filter(state=Campaign.State.RUNNING)
+        .exclude(pk__in=handled)
+    )
+    for campaign in running:
+        if campaign.is_native:
+            continue
+        if campaign.runner_seen_at is None or campaign.runner_seen_at < stale:
+            runner_enqueue(campaign)
+            notes["restarted"] += 1
+    for campaign in native.sync_due(now):
+        try:
+            native.sync(campaign)
+            notes["synced"] += 1
+        except Exception:
+            logger.exception("Watchdog could not sync campaign %s", campaign.pk)
+    halted = (
+        Campaign.objects.select_related("account")
+        .filter(
+            state__in=[Campaign.State.PAUSED, Campaign.State.STOPPED],
+            attempts__status__in=[CampaignAttempt.Status.DIALING, CampaignAttempt.Status.PLACED],
+        )
+        .distinct()
+    )
+    for campaign in halted:
+        if campaign.is_native:
+            continue
+        dialer = dialer_for(campaign)
+        try:
+            recover_stale_dialing(campaign, dialer, resend=campaign.state == Campaign.State.PAUSED)
+            notes["outcomes"] += poll_outcomes(campaign, dialer, min_age_seconds=0)
+        except Exception:
+            logger.exception("Watchdog could not read outcomes of campaign %s", campaign.pk)
+        finally:
+            dialer.close()
+    return ", ".join(f"{name} {count}" for name, count in notes.items()) or "nothing to do"
+
+
+# --- the runner ------------------------------------------------------------------------------
+
+
+class Runner:
+    """Dials one campaign. `run(budget)` is the job; `step()` is one loop, callable on its
+    own (it takes the lease first) so tests drive the engine without a cluster."""
+
+    def __init__(self, campaign, *, token: str | None = None):
+        self.campaign = _campaign(campaign.pk)
+        self.token = token or str(uuid.uuid4())
+        self.dialer = dialer_for(self.campaign)
+        self.schedule = self.campaign.schedule()
+        self.rate = max(self.campaign.calls_per_minute, 1) / 60.0  # calls per second
+        # Up to a second of calls (at least two) may go at once, so a loop that wakes
+        # a little late catches up instead of losing the time.
+        self.burst = max(2.0, self.rate)
+        # A full bucket to start, unless the runner before this one dialed a moment ago
+        # (a runner hands over every budget: a full bucket each time would run fast).
+        last = self.campaign.last_dial_at
+        recent = last is not None and timezone.now() - last < timedelta(seconds=2)
+        self.tokens = 1.0 if recent else self.burst
+        self.refilled = time.monotonic()
+        latency = float(knob("CAMPAIGN_DIAL_LATENCY", 0.3))
+        cap = int(knob("CAMPAIGN_DIAL_THREADS", 32))
+        self.threads = max(1, min(cap, math.ceil(self.rate * latency * 1.5)))
+        self.pool = None
+        self.poll_pool = None
+        self.has_lease = False
+        self.blocked_until = None
+        self.block_reason = ""
+        self.last_poll = None
+        self.last_explained = None
+        self._zones = None
+        self.finished = False
+        self.stopped = False
+        self.ran = False
+        self.lost_lease = False
+        self.dialed = 0
+
+    # -- lease
+
+    def acquire(self) -> bool:
+        from campaigns.models import Campaign
+
+        now = timezone.now()
+        stale = now - timedelta(seconds=lease_seconds())
+        free = (
+            Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.RUNNING)
+            .filter(
+                Q(runner_token="")
+                | Q(runner_seen_at__isnull=True)
+                | Q(runner_seen_at__lt=stale)
+                | Q(runner_token=self.token)
+            )
+            .update(runner_token=self.token, runner_seen_at=now)
+        )
+        self.has_lease = bool(free)
+        return self.has_lease
+
+    def renew(self) -> bool:
+        """Keep the lease; False when the campaign is no longer running or another runner
+        took over."""
+        from campaigns.models import Campaign
+
+        kept = Campaign.objects.filter(
+            pk=self.campaign.pk, state=Campaign.State.RUNNING, runner_token=self.token
+        ).update(runner_seen_at=timezone.now())
+        if not kept:
+            self.has_lease = False
+            self.stopped = True
+            self.lost_lease = Campaign.objects.filter(
+                pk=self.campaign.pk, state=Campaign.State.RUNNING
+            ).exists()
+        return bool(kept)
+
+    def release(self):
+        from campaigns.models import Campaign
+
+        Campaign.objects.filter(pk=self.campaign.pk, runner_token=self.token).update(
+            runner_token="", runner_seen_at=None
+        )
+        self.has_lease = False
+
+    @property
+    def should_continue(self) -> bool:
+        """Queue the next runner? Only after a budget this runner dialed through: not when
+        it finished, nor when it never got (or lost) the lease to another runner."""
+        from campaigns.models import Campaign
+
+        if self.finished or not self.ran or self.lost_lease:
+            return False
+        return Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.RUNNING).exists()
+
+    # -- the job
+
+    def run(self, budget: float) -> str:
+        if not self.acquire():
+            self.dialer.close()
+            return "another runner holds this campaign"
+        self.ran = True
+        deadline = time.monotonic() + budget
+        try:
+            while True:
+                self.step()
+                if self.finished or self.stopped or time.monotonic() >= deadline:
+                    break
+                time.sleep(self.pause_seconds())
+        finally:
+            self.close()
+        return f"dialed {self.dialed}" + (", finished" if self.finished else "")
+
+    def pause_seconds(self) -> float:
+        """Sleep until the next call is due (at most a second, at least 50 ms)."""
+        missing = max(0.0, 1.0 - self.tokens)
+        return min(1.0, max(0.05, missing / self.rate))
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown()  # every call sent is recorded before the lease goes
+            self.pool = None
+        if self.poll_pool is not None:
+            self.poll_pool.shutdown(wait=False)  # reads end on their own; nothing dials
+            self.poll_pool = None
+        self.dialer.close()
+        if self.has_lease:
+            self.release()
+
+    def step(self) -> int:
+        """One loop; returns how many calls it started."""
+        if not self.has_lease and not self.acquire():
+            self.stopped = True
+            return 0
+        if not self.renew():
+            return 0
+        campaign = self.campaign
+        if campaign.targets_built_at is None:
+            build_targets(campaign)
+        now = timezone.now()
+        recover_stale_dialing(campaign, self.dialer, now=now)
+        self.read_outcomes()
+        closed = self.schedule.closed_reason(now)
+        if closed:
+            if self.schedule.next_open(now) is None:
+                self.finish_when_quiet(ended=True)
+            if not self.finished:
+                self.set_idle(closed)
+            return 0
+        if self.blocked_until and now < self.blocked_until:
+            self.set_idle(self.block_reason)
+            return 0
+        capacity = self.capacity()
+        if capacity <= 0:
+            return 0
+        jobs = self.claim(now, capacity)
+        if jobs:
+            self.last_explained = None
+            self.tokens -= len(jobs)
+            self.dispatch(jobs)
+            self.dialed += len(jobs)
+            self.note_dialing()
+            return len(jobs)
+        if not self.finish_when_quiet() and self.explain_due():
+            self.explain_idle(now)
+        return 0
+
+    def explain_due(self) -> bool:
+        """Work out the idle words at most every few seconds (they scan the targets)."""
+        moment = time.monotonic()
+        if self.last_explained is not None and moment - self.last_explained < 5:
+            return False
+        self.last_explained = moment
+        return True
+
+    def capacity(self) -> int:
+        moment = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (moment - self.refilled) * self.rate)
+        self.refilled = moment
+        room = int(self.tokens)
+        if self.threads > 1:
+            in_flight = self.pool.in_flight if self.pool else 0
+            room = min(room, self.threads * 2 - in_flight)
+        return room
+
+    def read_outcomes(self, force: bool = False) -> int:
+        """Read outcomes every CAMPAIGN_OUTCOME_POLL_SECONDS: inline at low rates; at
+        high rates in a pool of its own, so the dialing loop never waits on it."""
+        moment = time.monotonic()
+        every = float(knob("CAMPAIGN_OUTCOME_POLL_SECONDS", 2))
+        if not force and self.last_poll is not None and moment - self.last_poll < every:
+            return 0
+        if self.threads == 1:
+            self.last_poll = moment
+            return poll_outcomes(
+                self.campaign, self.dialer, min_age_seconds=min(every, 1.0), limit=50
+            )
+        if self.poll_pool is None:
+            self.poll_pool = DialPool(min(8, self.threads))
+        if self.poll_pool.in_flight:
+            return 0  # the last read is still going
+        self.last_poll = moment
+        give_up_on_silent_calls(self.campaign)
+        attempts = waiting_attempts(self.campaign, min_age_seconds=min(every, 1.0), limit=2000)
+        if self.dialer.per_call_outcomes:
+            chunks = [attempts[n : n + 25] for n in range(0, len(attempts), 25)]
+        else:
+            chunks = [attempts] if attempts else []
+        for chunk in chunks:
+            self.poll_pool.submit(read_outcomes, self.campaign, self.dialer, chunk)
+        return 0
+
+    # -- claims
+
+    def zones(self) -> list[str]:
+        """The distinct contact zones of this campaign's targets (a snapshot: fixed)."""
+        if self._zones is None:
+            from campaigns.models import CampaignTarget
+
+            self._zones = sorted(
+                set(
+                    CampaignTarget.objects.filter(campaign=self.campaign)
+                    .order_by()
+                    .values_list("time_zone", flat=True)
+                    .distinct()
+                )
+            )
+        return self._zones
+
+    def effective_zone(self, name: str) -> str:
+        return name or self.campaign.time_zone or "UTC"
+
+    def claim(self, now, limit: int) -> list:
+        """Claim up to `limit` due targets that may be called now and create their
+        attempt rows (DIALING, with their reference ids) in the same transaction."""
+        from campaigns.models import CampaignAttempt, CampaignTarget
+
+        campaign = self.campaign
+        cap = int(settings.CAMPAIGN_DAILY_CAP)
+        open_zones = self.schedule.open_zones(now, self.zones())
+        if not open_zones:
+            return []
+        groups = defaultdict(list)
+        for name in open_zones:
+            groups[local_day_bounds(now, self.effective_zone(name))].append(name)
+        due = CampaignTarget.objects.filter(campaign=campaign).due(now)
+        blocked = campaign.dnd_blocking("number")
+        chosen, dnd, capped = [], [], defaultdict(list)
+        for (day_start, day_end), names in groups.items():
+            today = (
+                CampaignAttempt.objects.filter(
+                    number=OuterRef("number"), dialed_at__gte=day_start, dialed_at__lt=day_end
+                )
+                .exclude(status__in=NOT_COUNTED)
+                .order_by()
+                .values("number")
+                .annotate(n=Count("id"))
+                .values("n")
+            )
+            rows = (
+                due.filter(time_zone__in=names)
+                .annotate(today=Coalesce(Subquery(today), 0), blocked=blocked)
+                .order_by("next_attempt_at", "id")
+                .values_list("id", "today", "blocked")[: limit - len(chosen)]
+            )
+            for target_id, attempts_today, is_blocked in rows:
+                if is_blocked:
+                    dnd.append(target_id)
+                elif attempts_today >= cap:
+                    capped[day_end].append(target_id)
+                else:
+                    chosen.append(target_id)
+            if len(chosen) >= limit:
+                break
+        if dnd:
+            self.skip_dnd(dnd, now)
+        for day_end, ids in capped.items():
+            CampaignTarget.objects.filter(pk__in=ids, status__in=["pending", "retry"]).update(
+                next_attempt_at=day_end,
+                last_error=f"Reached the daily cap of {cap} attempts for this number; "
+                "tried again on the contact's next day.",
+                updated_at=now,
+            )
+        if not chosen:
+            return []
+        return self.take(chosen, now)
+
+    def take(self, ids, now) -> list:
+        from campaigns.models import CampaignAttempt, CampaignTarget
+
+        campaign = self.campaign
+        claim = str(uuid.uuid4())
+        jobs = []
+        with transaction.atomic():
+            CampaignTarget.objects.filter(
+                pk__in=ids,
+                status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY],
+                next_attempt_at__lte=now,
+            ).update(status=CampaignTarget.Status.IN_PROGRESS, claim_token=claim, updated_at=now)
+            targets = list(
+                CampaignTarget.objects.filter(
+                    campaign=campaign, claim_token=claim, status=CampaignTarget.Status.IN_PROGRESS
+                )
+            )
+            if not targets:
+                return []
+            existing = {
+                (attempt.target_id, attempt.attempt): attempt
+                for attempt in CampaignAttempt.objects.filter(
+                    target_id__in=[target.pk for target in targets]
+                )
+            }
+            new, reuse = [], []
+            for target in targets:
+                number = target.attempts + 1
+                attempt = existing.get((target.pk, number))
+                if attempt is None:
+                    attempt = CampaignAttempt(
+                        campaign=campaign,
+                        target=target,
+                        number=target.number,
+                        attempt=number,
+                        reference_id=attempt_reference(
+                            campaign.pk, campaign.run, target.pk, number
+                        ),
+                        status=CampaignAttempt.Status.DIALING,
+                        created_at=now,
+                        dialed_at=now,
+                        updated_at=now,
+                    )
+                    new.append(attempt)
+                elif attempt.status in (
+                    CampaignAttempt.Status.QUEUED,
+                    CampaignAttempt.Status.DIALING,
+                ):
+                    reuse.append(attempt.pk)
+                    attempt.status = CampaignAttempt.Status.DIALING
+                else:
+                    self.adopt(target, attempt, now)
+                    continue
+                jobs.append((attempt, target))
+            CampaignAttempt.objects.bulk_create(new)
+            if reuse:
+                CampaignAttempt.objects.filter(pk__in=reuse).update(
+                    status=CampaignAttempt.Status.DIALING, dialed_at=now, updated_at=now
+                )
+        return jobs
+
+    def adopt(self, target, attempt, now):
+        """The attempt was already sent and answered (a crash between recording it and
+        moving its target): bring the target in line instead of dialling again."""
+        from campaigns.models import CampaignAttempt, CampaignTarget
+
+        CampaignTarget.objects.filter(pk=target.pk).update(attempts=attempt.attempt)
+        if attempt.status == CampaignAttempt.Status.PLACED:
+            return
+        if attempt.status in (CampaignAttempt.Status.REJECTED, CampaignAttempt.Status.UNKNOWN):
+            CampaignTarget.objects.filter(pk=target.pk).update(
+                status=CampaignTarget.Status.FAILED, last_status=attempt.status, claim_token=""
+            )
+            return
+        settle_target(target.pk, attempt.attempt, attempt.status, campaign=self.campaign, now=now)
+
+    def skip_dnd(self, ids, now):
+        from campaigns.models import CampaignAttempt, CampaignTarget
+
+        with transaction.atomic():
+            CampaignTarget.objects.filter(
+                pk__in=ids, status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY]
+            ).update(
+                status=CampaignTarget.Status.DND,
+                next_attempt_at=None,
+                last_error="Added to a DND list during the run; not dialed again.",
+                updated_at=now,
+            )
+            CampaignAttempt.objects.filter(
+                target_id__in=ids, status=CampaignAttempt.Status.QUEUED
+            ).update(
+                status=CampaignAttempt.Status.CANCELLED,
+                error="Not sent again: the number was added to a DND list.",
+                updated_at=now,
+            )
+
+    # -- dialing
+
+    def dispatch(self, jobs):
+        if self.threads == 1:
+            for attempt, target in jobs:
+                self.dial(attempt, target)
+            return
+        if self.pool is None:
+            self.pool = DialPool(self.threads)
+        for attempt, target in jobs:
+            self.pool.submit(self.dial, attempt, target)
+
+    def dial(self, attempt, target):
+        """Send one call and record what the vendor said (in a pool thread or inline)."""
+        try:
+            placed = self.dialer.dial(target, attempt.reference_id)
+        except NotSent as exc:
+            self.failed(attempt, exc.error, sent=False)
+        except (VendorError, InvalidRequest) as exc:
+            self.failed(attempt, exc, sent=True)
+        else:
+            self.placed(attempt, placed.vendor_call_id, "")
+
+    def failed(self, attempt, exc, *, sent: bool):
+        if isinstance(exc, DuplicateReference):
+            # Only this attempt ever carries this id: the vendor has it, so it was placed.
+            self.placed(attempt, "", f"The vendor already had this reference id: {exc.message}")
+        elif isinstance(exc, InvalidRequest):
+            if campaign_problem(exc):
+                self.requeue(attempt, str(exc), SERVER_ERROR_BACKOFF_SECONDS)
+                self.campaign.fail(f"The campaign cannot dial: {exc}")
+            else:
+                self.reject(attempt, str(exc))
+        elif isinstance(exc, AuthFailed):
+            reason = f"The vendor rejects our credentials: {exc.message}"
+            self.block(reason, AUTH_BACKOFF_SECONDS)
+            self.requeue(attempt, reason, AUTH_BACKOFF_SECONDS)
+        elif isinstance(exc, RateLimited):
+            wait = exc.retry_after or RATE_LIMIT_BACKOFF_SECONDS
+            self.block("The vendor is rate limiting us.", wait)
+            self.requeue(attempt, f"Rate limited: {exc.message}", wait)
+        elif isinstance(exc, Rejected):
+            self.reject(attempt, exc.message)
+        elif sent and lost_answer(exc):
+            self.lost(attempt, exc.message)
+        else:
+            self.requeue(attempt, f"The vendor failed: {exc.message}", SERVER_ERROR_BACKOFF_SECONDS)
+
+    def block(self, reason: str, seconds: float):
+        self.block_reason = reason
+        self.blocked_until = timezone.now() + timedelta(seconds=seconds)
+
+    def placed(self, attempt, vendor_call_id: str, note: str):
+        mark_placed(attempt, vendor_call_id, note)
+
+    def reject(self, attempt, words: str):
+        mark_rejected(attempt, words)
+
+    def requeue(self, attempt, words: str, seconds: float):
+        requeue_attempt(attempt, words, seconds)
+
+    def lost(self, attempt, words: str):
+        mark_lost(attempt, words, resend=self.dialer.resends_lost_requests)
+
+    # -- words
+
+    def note_dialing(self):
+        from campaigns.models import Campaign
+
+        now = timezone.now()
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            idle_reason="", idle_since=None, last_dial_at=now
+        )
+        self.campaign.idle_reason = ""
+        self.campaign.idle_since = None
+
+    def set_idle(self, reason: str):
+        from campaigns.models import Campaign
+
+        if reason == self.campaign.idle_reason:
+            return
+        now = timezone.now()
+        since = self.campaign.idle_since or now
+        Campaign.objects.filter(pk=self.campaign.pk).update(idle_reason=reason, idle_since=since)
+        self.campaign.idle_reason = reason
+        self.campaign.idle_since = since
+
+    def explain_idle(self, now):
+        """Why nothing was dialed, most specific first."""
+        from campaigns.models import CampaignTarget
+
+        schedule = self.schedule
+        targets = CampaignTarget.objects.filter(campaign=self.campaign)
+        due_zones = set(targets.due(now).order_by().values_list("time_zone", flat=True).distinct())
+        if due_zones:
+            closed = [name for name in due_zones if not schedule.contact_may_be_called(now, name)]
+            if len(closed) == len(due_zones):
+                opens = min(schedule.contact_next_open(now, name) for name in closed)
+                self.set_idle(
+                    "Every remaining contact is outside its calling hours until "
+                    f"{schedule.local(opens)}."
+                )
+            return
+        pending = targets.filter(status=CampaignTarget.Status.PENDING).aggregate(
+            next=Min("next_attempt_at"), n=Count("id")
+        )
+        if pending["n"] and pending["next"] and pending["next"] > now + timedelta(minutes=5):
+            self.set_idle(
+                "Every remaining contact is DND-blocked or capped for today; next try at "
+                f"{schedule.local(pending['next'])}."
+            )
+            return
+        in_progress = targets.filter(status=CampaignTarget.Status.IN_PROGRESS).count()
+        if in_progress:
+            calls = "1 call" if in_progress == 1 else f"{in_progress} calls"
+            self.set_idle(f"{calls} in progress, waiting for their outcomes.")
+            return
+        if pending["n"] and pending["next"]:
+            self.set_idle(
+                f"Waiting to send {pending['n']} calls again after vendor errors, next at "
+                f"{schedule.local(pending['next'])}."
+            )
+            return
+        retry = targets.filter(status=CampaignTarget.Status.RETRY).aggregate(
+            next=Min("next_attempt_at")
+        )
+        if retry["next"]:
+            self.set_idle(f"Retries scheduled, next at {schedule.local(retry['next'])}.")
+
+    def finish_when_quiet(self, *, ended: bool = False) -> bool:
+        """Complete the campaign when nothing is left to dial or to hear back from (or,
+        `ended`, when the schedule has no window left and no call is still open)."""
+        from campaigns.models import Campaign, CampaignAttempt
+
+        open_attempts = CampaignAttempt.objects.filter(
+            campaign=self.campaign,
+            status__in=[CampaignAttempt.Status.DIALING, CampaignAttempt.Status.PLACED],
+        )
+        if self.pool is not None and self.pool.in_flight:
+            return False
+        if open_attempts.exists():
+            return False
+        left = self.campaign.targets.open().count()
+        if left and not ended:
+            return False
+        if left:
+            done = self.campaign._move(
+                (Campaign.State.RUNNING,),
+                state=Campaign.State.COMPLETED,
+                state_reason=f"The schedule ended with {left} contacts not called.",
+                finished_at=timezone.now(),
+                idle_reason="",
+                idle_since=None,
+            )
+        else:
+            done = self.campaign.complete()
+            if done:
+                Campaign.objects.filter(pk=self.campaign.pk).update(idle_reason="", idle_since=None)
+        self.finished = self.finished or done
+        if done:
+            self.stopped = True
+        return done

@@ -318,7 +318,7 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         launch_enqueue(self)
         return True, f"Starting {self.name}."
 
-    def pause(self) -> tuple[bool, str]:
+    def pause(self, *, user=None) -> tuple[bool, str]:
         if not self.can_pause:
             if self.is_native:
                 return (
@@ -329,6 +329,7 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         if not self._move(
             (self.State.SCHEDULED, self.State.RUNNING),
             state=self.State.PAUSED,
+            state_reason=f"Paused by {user}." if user else "Paused.",
             paused_at=timezone.now(),
         ):
             return False, "The campaign changed state; reload the page."
@@ -337,7 +338,9 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
     def resume(self) -> tuple[bool, str]:
         from campaigns.engine import runner_enqueue
 
-        if not self._move((self.State.PAUSED,), state=self.State.RUNNING, paused_at=None):
+        if not self._move(
+            (self.State.PAUSED,), state=self.State.RUNNING, state_reason="", paused_at=None
+        ):
             return False, "Only a paused campaign can be resumed."
         runner_enqueue(self)
         return True, "Resumed."

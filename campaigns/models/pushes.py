@@ -100,7 +100,7 @@ class VendorPush(models.Model):
         ]
 
     def __str__(self):
-        return f"push of {self.contact_list or self.dnd_list} to {self.account}"
+        return f"push of {self.target} to {self.account}"
 
     # -- what is pushed where
 
@@ -127,15 +127,27 @@ class VendorPush(models.Model):
 
     @property
     def is_dnd(self):
-        return self.dnd_list_id is not None
+        return self.dnd_list_id is not None or (self.campaign_id is not None and self.campaign_dnd)
 
     @property
     def target(self):
+        if self.campaign_id is not None:
+            return self.campaign
         return self.dnd_list if self.is_dnd else self.contact_list
 
     def source_rows(self):
         """Every row this push sends: a DND list's entries, a contact list's active
-        contacts (inactive ones are not dialed, so the vendor does not get them)."""
+        contacts (inactive ones are not dialed, so the vendor does not get them); for a
+        campaign, its pending targets, or the entries of its DND lists and the global
+        one (entries added later are sent by the next run)."""
+        if self.campaign_id is not None:
+            from .campaigns import CampaignTarget
+
+            if self.campaign_dnd:
+                return DndEntry.objects.filter(dnd_list_id__in=self.campaign.dnd_list_ids())
+            return CampaignTarget.objects.filter(
+                campaign_id=self.campaign_id, status=CampaignTarget.Status.PENDING
+            )
         if self.is_dnd:
             return DndEntry.objects.filter(dnd_list_id=self.dnd_list_id)
         return Contact.objects.filter(contact_list_id=self.contact_list_id, is_active=True)
@@ -266,7 +278,10 @@ class VendorPush(models.Model):
         of, and its name is then taken: try the next name (the old list stays empty)."""
         from telephony.vendors.base import Rejected
 
-        base = f"{self.target.name} (Dialdesk {'DND' if self.is_dnd else 'list'} {self.pk})"
+        what = "DND" if self.is_dnd else "list"
+        if self.campaign_id is not None:
+            what = f"campaign {self.campaign_id} {what}"
+        base = f"{self.target.name} (Dialdesk {what} {self.pk})"
         for attempt in range(1, 6):
             name = base if attempt == 1 else f"{base} #{attempt}"
             try:
@@ -295,6 +310,17 @@ class VendorPush(models.Model):
                 continue
             if self.is_dnd:
                 out.append({"number": digits, "name": row["name"]})
+            elif self.campaign_id is not None:
+                # The vendor fills {placeholders} from contact fields only, with \w+
+                # names: a target's fields renamed so, plus the built-in name and number.
+                from campaigns.engine.native import vendor_field
+
+                values = {**(row["fields"] or {}), "name": row["name"], "number": row["number"]}
+                fields = {
+                    vendor_field(key): "" if val is None else str(val)
+                    for key, val in values.items()
+                }
+                out.append({"number": digits, "name": row["name"], "fields": fields})
             else:
                 fields = {
                     key: "" if val is None else str(val)

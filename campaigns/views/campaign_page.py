@@ -1,27 +1,180 @@
-"""Placeholder until built (issue #5)."""
+"""A campaign's page (live by htmx polling while it is active), its attempts, and the
+lifecycle buttons: start, pause, resume, stop. The lifecycle is on the model; these
+views ask it and show its answer as a message."""
 
-from django.http import Http404
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from telephony.access import role_required
+from telephony.htmx import render_page
 
-def campaign_detail(request, **kwargs):
-    raise Http404
-
-
-def campaign_attempts(request, **kwargs):
-    raise Http404
-
-
-def campaign_start(request, **kwargs):
-    raise Http404
-
-
-def campaign_pause(request, **kwargs):
-    raise Http404
+from ..models import Campaign, CampaignAttempt
+from ..models.lists import PAGE_SIZE, KeysetPage
+from ..models.progress import funnel_segments, with_tones
 
 
-def campaign_resume(request, **kwargs):
-    raise Http404
+def _campaign(pk) -> Campaign:
+    return get_object_or_404(Campaign.objects.visible(), pk=pk)
 
 
-def campaign_stop(request, **kwargs):
-    raise Http404
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# The funnel's numbers, in the order the page shows them.
+FUNNEL_ROW = (
+    ("total", "Total"),
+    ("dnd", "DND-skipped"),
+    ("invalid", "Invalid"),
+    ("pending", "Pending"),
+    ("in_progress", "In progress"),
+    ("answered", "Answered"),
+    ("failed", "Failed"),
+    ("retry", "Retry scheduled"),
+    ("done", "Done"),
+)
+
+
+def _status_label(status: str) -> str:
+    labels = dict(CampaignAttempt.Status.choices)
+    return labels.get(status, status.replace("_", " ").capitalize())
+
+
+def _live_context(campaign: Campaign) -> dict:
+    now = timezone.now()
+    funnel = campaign.funnel()
+    return {
+        "campaign": campaign,
+        "funnel": funnel,
+        "funnel_row": [(key, label, funnel[key]) for key, label in FUNNEL_ROW],
+        "failed_by": [(_status_label(key), n) for key, n in funnel["failed_by"].items()],
+        "segments": funnel_segments(funnel),
+        "pace": campaign.pace(now),
+        "why_idle": campaign.why_idle(now),
+        "attempts": campaign.recent_attempts(),
+        "contact_lists": campaign.contact_lists.order_by("name"),
+        "dnd_lists": campaign.dnd_lists.order_by("name"),
+        "retry_labels": [_status_label(status).lower() for status in campaign.retry_statuses or []],
+    }
+
+
+@role_required("view_reports")
+@require_GET
+def campaign_detail(request, pk):
+    """The whole page; the htmx poll gets the live part only (state, buttons, funnel,
+    pace, why idle, recent attempts), and the poll stops once the campaign finishes."""
+    campaign = _campaign(pk)
+    context = _live_context(campaign)
+    return render_page(request, "campaigns/campaign_detail.html", context, "live")
+
+
+def attempt_page(queryset, *, older_than=None, newer_than=None, size=PAGE_SIZE) -> KeysetPage:
+    """Newest first, by id: `older_than` follows a page (Next), `newer_than` goes back
+    (Previous). No OFFSET, no COUNT."""
+    if newer_than is not None:
+        rows = list(queryset.filter(pk__gt=newer_than).order_by("pk")[: size + 1])
+        has_previous = len(rows) > size
+        rows = rows[:size][::-1]
+        return KeysetPage(rows, has_previous, queryset.filter(pk__lte=newer_than).exists())
+    if older_than is not None:
+        rows = list(queryset.filter(pk__lt=older_than).order_by("-pk")[: size + 1])
+        newer = queryset.filter(pk__gte=older_than).exists()
+        return KeysetPage(rows[:size], newer, len(rows) > size)
+    rows = list(queryset.order_by("-pk")[: size + 1])
+    return KeysetPage(rows[:size], False, len(rows) > size)
+
+
+@role_required("view_reports")
+@require_GET
+def campaign_attempts(request, pk):
+    """Every attempt, newest first, filtered by status and number; an htmx request
+    (filter, paging) gets the table only."""
+    campaign = _campaign(pk)
+    status = request.GET.get("status", "")
+    if status not in CampaignAttempt.Status.values and status != "open":
+        status = ""
+    number = request.GET.get("number", "").strip()
+    attempts = campaign.attempts.all()
+    if status == "open":
+        attempts = attempts.filter(status__in=CampaignAttempt.OPEN_STATUSES)
+    elif status:
+        attempts = attempts.filter(status=status)
+    if number:
+        digits = "".join(ch for ch in number if ch.isdigit())
+        attempts = attempts.filter(number__contains=digits) if digits else attempts.none()
+    page = attempt_page(
+        attempts,
+        older_than=_int(request.GET.get("older")),
+        newer_than=_int(request.GET.get("newer")),
+    )
+    page.rows = with_tones(page.rows)
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "status": status,
+        "number": number,
+        "statuses": CampaignAttempt.Status.choices,
+        "filtered": bool(status or number),
+    }
+    return render_page(request, "campaigns/campaign_attempts.html", context, "attempt_table")
+
+
+def _confirm(request, campaign, action):
+    context = {"campaign": campaign, "action": action}
+    if action == "start":
+        context["problems"] = campaign.problems() if campaign.is_editable else {}
+        context["possible"] = campaign.is_editable
+        context["contact_lists"] = campaign.contact_lists.order_by("name")
+        context["dnd_lists"] = campaign.dnd_lists.order_by("name")
+    else:
+        context["possible"] = campaign.can_stop
+    return render(request, "campaigns/campaign_confirm.html", context)
+
+
+def _answer(request, campaign, ok: bool, message: str):
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("campaigns:campaign_detail", pk=campaign.pk)
+
+
+@role_required("run_campaigns")
+@require_http_methods(["GET", "POST"])
+def campaign_start(request, pk):
+    """GET: what starting does, and the builder's problems if any; POST: start."""
+    campaign = _campaign(pk)
+    if request.method == "GET":
+        return _confirm(request, campaign, "start")
+    ok, message = campaign.start(user=request.user)
+    return _answer(request, campaign, ok, message)
+
+
+@role_required("run_campaigns")
+@require_POST
+def campaign_pause(request, pk):
+    campaign = _campaign(pk)
+    ok, message = campaign.pause(user=request.user)
+    return _answer(request, campaign, ok, message)
+
+
+@role_required("run_campaigns")
+@require_POST
+def campaign_resume(request, pk):
+    campaign = _campaign(pk)
+    ok, message = campaign.resume()
+    return _answer(request, campaign, ok, message)
+
+
+@role_required("run_campaigns")
+@require_http_methods(["GET", "POST"])
+def campaign_stop(request, pk):
+    """GET: what stopping means; POST: stop (at the vendor first for CPaaS, whose
+    refusal is shown in its own words)."""
+    campaign = _campaign(pk)
+    if request.method == "GET":
+        return _confirm(request, campaign, "stop")
+    ok, message = campaign.stop(user=request.user)
+    return _answer(request, campaign, ok, message)

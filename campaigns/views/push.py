@@ -105,6 +105,8 @@ def push_status(request, pk):
     """One push's state: pushed of total, the vendor's list id, its error in the vendor's
     words, when it last sent rows. htmx polls the card while the push runs."""
     push = get_object_or_404(
-        VendorPush.objects.select_related("account", "contact_list", "dnd_list"), pk=pk
+        VendorPush.objects.select_related("account", "contact_list", "dnd_list"),
+        pk=pk,
+        campaign__isnull=True,  # a campaign's own pushes show on the campaign's page
     )
     return _status_response(request, push)

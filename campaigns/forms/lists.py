@@ -11,7 +11,7 @@ from phonenumbers.geocoder import LOCALE_DATA
 from telephony.forms import time_zone_choices
 from telephony.phone import InvalidNumber, normalize
 
-from .models import Contact, ContactList, DndEntry, DndList
+from ..models import Contact, ContactList, DndEntry, DndList
 
 # --- lists and DND pages ----------------------------------------------------------------
 
@@ -267,7 +267,7 @@ class PushForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .models import VendorPush
+        from ..models import VendorPush
 
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = VendorPush.eligible_accounts()
@@ -325,7 +325,7 @@ class ImportMappingForm(forms.Form):
         return {key.removeprefix("col_"): value for key, value in self.cleaned_data.items()}
 
     def clean(self):
-        from .importers import mapping_problems
+        from ..importers import mapping_problems
 
         data = super().clean()
         if not self.errors:

@@ -1,0 +1,516 @@
+"""Campaign bench (issue #5, "Bench"): the engine's achieved pace against the target at
+60, 600 and 6,000 calls per minute, its dispatch overhead per call beyond the vendor
+round trip, and the time to start a campaign over 1M contacts (build_targets:
+eligibility plus DND scrub against a 100k DND list).
+
+    .venv/bin/python bench/campaign_bench.py                     # all, on SQLite
+    .venv/bin/python bench/campaign_bench.py --postgres postgres://postgres@127.0.0.1:5432/dialdesk_campaign_bench
+    .venv/bin/python bench/campaign_bench.py --only build --rows 100000
+
+How each figure is taken:
+- pace: the engine's own runner (campaigns.engine.dispatch.Runner) runs in this
+  process, in-process rather than under a qcluster (the cluster adds nothing to the
+  dial loop; the integration tests run it there), dialing a MyOperator OBD IVR campaign
+  against the MyOperator sandbox served by gunicorn (2 workers x 16 threads, another
+  process) on the same database. Achieved = attempts dialed from the first dial to the
+  end of the window, per minute. Windows: 60 s at 60 cpm, 30 s at 600, 15 s at 6,000.
+- overhead: the same runner with one dialing thread (serial), as fast as it can go, for
+  --overhead-calls calls; engine time = the wall time of its loop steps (claim, attempt
+  rows, dial, record, outcome reads), vendor time = the ProviderRequest latency of every
+  vendor request made in those steps; overhead per call = (engine - vendor) / calls.
+- build: 1M contacts over two lists (3 custom fields, 3 time zones, 1 in 23 inactive, 2%
+  repeating a number of the other list) and 100k DND entries (a tenth of them on the
+  global list; half are contacts' numbers: every 20th contact), filled with raw SQL
+  (executemany on SQLite, COPY on PostgreSQL); build_targets timed once, cold, in a child
+  process per database.
+
+--postgres migrates and fills the database it is given: use a scratch database, never
+`test` or production. Each part uses a fresh database (SQLite: a temporary file).
+"""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import time as clock
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACE_RUNS = ((60, 60), (600, 30), (6000, 15))  # (calls per minute, window seconds)
+KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktZm9yLWRpYWw="
+
+
+def bench_env(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.pop("REDIS_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="telephony.settings",
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        SECRET_KEY="bench-" * 10,
+        FIELD_ENCRYPTION_KEYS=KEY,
+        SECURE_SSL_REDIRECT="false",
+        SANDBOX_ENABLED="true",
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def setup_django(database_url: str):
+    os.environ.update(bench_env(database_url))
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def migrate(env: dict):
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([*manage, "createcachetable"], env=env, cwd=ROOT, check=True)
+
+
+def reset_postgres(url: str):
+    """Drop and recreate the scratch database `url` names (never `test`)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    if name in ("", "test", "postgres"):
+        raise SystemExit(f"--postgres must name a scratch database, not {name or 'none'}")
+    admin = urlsplit(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def fresh_database(kind: str, postgres: str | None, tmp: Path, label: str) -> str:
+    if kind == "postgres":
+        reset_postgres(postgres)
+        return postgres
+    return f"sqlite:///{tmp / f'{label}.sqlite3'}"
+
+
+def child(part: str, database_url: str, args: list[str]) -> dict:
+    """Run one part in a fresh process on `database_url`; returns its JSON line."""
+    env = bench_env(database_url)
+    migrate(env)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", part, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-6000:])
+        raise SystemExit(f"the {part} part failed on {database_url}")
+    for line in done.stderr.splitlines():
+        if line.startswith("note:"):
+            print("   ", line)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the sandbox server and the campaign ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sandbox(database_url: str, log: Path):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "telephony.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "16",
+            "--log-level",
+            "warning",
+        ],
+        env=bench_env(database_url),
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}/sandbox"
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"the sandbox server did not start: {log.read_text()[-2000:]}")
+
+
+def stop_sandbox(process):
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def myoperator_campaign(sandbox_url: str, contacts: int, calls_per_minute: int, label: str):
+    """A running-ready MyOperator OBD IVR campaign over `contacts` fresh numbers, open
+    around the clock, with its targets built (as the launch job leaves it)."""
+    from django.utils import timezone
+
+    from campaigns.engine.targets import build_targets
+    from campaigns.models import Campaign, Contact, ContactList
+    from telephony.models import ProviderAccount, SandboxConfig
+    from telephony.vendors.myoperator import sandbox
+
+    config = SandboxConfig.for_vendor("myoperator")
+    config.time_scale = 200.0  # calls end within about a second
+    config.save()
+    sandbox.seed_demo()
+    kwargs = sandbox.demo_account(sandbox_url)
+    kwargs["name"] = f"MyOperator bench {label}"
+    secrets = kwargs.pop("secrets")
+    account = ProviderAccount(**kwargs)
+    account.set_secrets(secrets)
+    account.save()
+    contact_list = ContactList.objects.create(name=f"Bench {label}")
+    Contact.objects.bulk_create(
+        Contact(contact_list=contact_list, number=f"+9199{label_digits(label)}{n:06d}")
+        for n in range(contacts)
+    )
+    campaign = Campaign.objects.create(
+        name=f"Bench {label}",
+        account=account,
+        kind="ivr",
+        ivr_id=next(iter(sandbox.PUBLIC_IVRS)),
+        time_zone="UTC",
+        ends_at=timezone.now() + timedelta(days=1),
+        window_start=clock(0),
+        window_end=clock(23, 59, 59, 999999),
+        contact_start=clock(0),
+        contact_end=clock(23, 59, 59, 999999),
+        calls_per_minute=calls_per_minute,
+        max_retries=0,
+        retry_statuses=[],
+        state=Campaign.State.RUNNING,
+        started_at=timezone.now(),
+    )
+    campaign.contact_lists.set([contact_list])
+    build_targets(campaign)
+    return campaign
+
+
+def label_digits(label: str) -> str:
+    return f"{sum(map(ord, label)) % 100:02d}"
+
+
+# --- pace -----------------------------------------------------------------------------------
+
+
+def pace_part(database_url: str, tmp: Path) -> dict:
+    from campaigns.engine.dispatch import Runner
+
+    server, sandbox_url = start_sandbox(database_url, tmp / "sandbox-pace.log")
+    results = []
+    try:
+        for calls_per_minute, window in PACE_RUNS:
+            # Enough numbers that the runner never runs out within the window.
+            contacts = int(calls_per_minute / 60 * window * 1.5) + 20
+            campaign = myoperator_campaign(
+                sandbox_url, contacts, calls_per_minute, f"pace{calls_per_minute}"
+            )
+            runner = Runner(campaign)
+            began = time.monotonic()
+            from django.utils import timezone
+
+            start_wall = timezone.now()
+            runner.run(window)
+            elapsed = time.monotonic() - began
+            dialed = list(
+                campaign.attempts.filter(dialed_at__gte=start_wall)
+                .order_by("dialed_at")
+                .values_list("dialed_at", flat=True)
+            )
+            errors = campaign.attempts.exclude(
+                status__in=["placed", "answered", "busy", "no_answer", "unavailable", "congestion"]
+            ).count()
+            first = dialed[0] if dialed else start_wall
+            span = (start_wall + timedelta(seconds=window) - first).total_seconds()
+            # Attempts within [first dial, first dial + span): the window after start-up.
+            counted = sum(1 for moment in dialed if (moment - first).total_seconds() < span)
+            achieved = counted / span * 60 if span > 0 else 0.0
+            results.append(
+                {
+                    "target": calls_per_minute,
+                    "window": window,
+                    "elapsed": round(elapsed, 2),
+                    "dialed": len(dialed),
+                    "achieved": round(achieved, 1),
+                    "deviation": round(100 * (achieved - calls_per_minute) / calls_per_minute, 2),
+                    "first_dial_after": round((first - start_wall).total_seconds(), 3),
+                    "threads": runner.threads,
+                    "not_placed": errors,
+                }
+            )
+    finally:
+        stop_sandbox(server)
+    return {"pace": results}
+
+
+# --- overhead -------------------------------------------------------------------------------
+
+
+def overhead_part(database_url: str, tmp: Path, calls: int) -> dict:
+    from django.conf import settings
+
+    from campaigns.engine.dispatch import Runner
+    from telephony.models import ProviderRequest
+
+    settings.CAMPAIGN_DIAL_THREADS = 1  # serial: each dial happens inside its step
+    server, sandbox_url = start_sandbox(database_url, tmp / "sandbox-overhead.log")
+    try:
+        campaign = myoperator_campaign(sandbox_url, calls, 6000, "overhead")
+        runner = Runner(campaign)
+        assert runner.threads == 1
+        runner.acquire()
+        steps, dialed = [], 0
+        first_request = ProviderRequest.objects.order_by("-id").values_list("id", flat=True)
+        since = first_request.first() or 0
+        began = time.perf_counter()
+        while dialed < calls and time.perf_counter() - began < 120:
+            start = time.perf_counter()
+            count = runner.step()
+            steps.append(time.perf_counter() - start)
+            dialed += count
+            if not count:
+                time.sleep(0.005)  # the token bucket refills; idle time is not counted
+        runner.close()
+        engine_seconds = sum(steps)
+        requests = ProviderRequest.objects.filter(id__gt=since, account=campaign.account)
+        latencies = list(requests.values_list("endpoint", "latency_ms"))
+        vendor_seconds = sum(ms for _, ms in latencies) / 1000
+        dial_ms = [ms for endpoint, ms in latencies if endpoint == "obd-api-v1"]
+    finally:
+        stop_sandbox(server)
+    return {
+        "calls": dialed,
+        "steps": len(steps),
+        "engine_ms_per_call": round(1000 * engine_seconds / dialed, 2),
+        "vendor_ms_per_call": round(1000 * vendor_seconds / dialed, 2),
+        "overhead_ms_per_call": round(1000 * (engine_seconds - vendor_seconds) / dialed, 2),
+        "dial_request_ms_median": statistics.median(dial_ms) if dial_ms else None,
+        "outcome_requests": len(latencies) - len(dial_ms),
+    }
+
+
+# --- build_targets over 1M contacts ------------------------------------------------------------
+
+
+def fill_build(rows: int, dnd_rows: int):
+    """A `rows`-contact list and a `dnd_rows` DND list with raw SQL; returns the campaign."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, ContactList, DndList
+    from telephony.models import ProviderAccount
+
+    now = timezone.now()
+    zones = ["Asia/Kolkata", "Asia/Dubai", ""]
+    contact_list = ContactList.objects.create(
+        name="Bench 1M", custom_fields=["city", "plan", "due_amount"]
+    )
+    dnd = DndList.objects.create(name="Bench DND 100k")
+    global_dnd = DndList.objects.create(name="Bench global DND", is_global=True)
+
+    repeats = ContactList.objects.create(name="Bench repeats", custom_fields=["city"])
+    repeated = rows // 50  # 2% of the contacts repeat a number of the big list
+
+    def contacts():
+        for i in range(rows):
+            if i < rows - repeated:
+                list_id, n = contact_list.pk, i
+            else:
+                list_id, n = repeats.pk, (i - (rows - repeated)) * 37
+            yield (
+                list_id,
+                f"+919{n:09d}",
+                f"9{n:09d}",
+                f"Customer {i}",
+                json.dumps({"city": f"City {i % 50}", "plan": "gold", "due_amount": str(i)}),
+                zones[i % 3],
+                i % 23 != 0,  # 1 in 23 inactive
+                now,
+                now,
+            )
+
+    def dnd_entries():
+        for i in range(dnd_rows):
+            number = f"+919{i * 10:09d}" if i % 2 == 0 else f"+918{i:09d}"
+            yield (dnd.pk if i % 10 else global_dnd.pk, number, "", "bench", "file", None, now)
+
+    contact_columns = (
+        "contact_list_id, number, raw_number, name, fields, time_zone, is_active, "
+        "created_at, updated_at"
+    )
+    dnd_columns = "dnd_list_id, number, name, reason, source, added_by_id, created_at"
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY campaigns_contact ({contact_columns}) FROM STDIN") as cp:
+                for row in contacts():
+                    cp.write_row(row)
+            with cursor.cursor.copy(f"COPY campaigns_dndentry ({dnd_columns}) FROM STDIN") as cp:
+                for row in dnd_entries():
+                    cp.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO campaigns_contact ({contact_columns}) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                contacts(),
+            )
+            cursor.executemany(
+                f"INSERT INTO campaigns_dndentry ({dnd_columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                dnd_entries(),
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    fill_seconds = time.perf_counter() - start
+    contact_list.refresh_count()
+    repeats.refresh_count()
+    dnd.refresh_count()
+    global_dnd.refresh_count()
+    account = ProviderAccount(kind="myoperator", name="Bench account", config={})
+    account.set_secrets({})
+    account.save()
+    campaign = Campaign.objects.create(name="Bench 1M", account=account, kind="ivr", ivr_id="x")
+    campaign.contact_lists.set([contact_list, repeats])
+    campaign.dnd_lists.set([dnd])
+    return campaign, fill_seconds
+
+
+def build_part(rows: int, dnd_rows: int) -> dict:
+    from django.db import connection
+    from django.db.models import Count
+
+    from campaigns.engine.targets import build_targets
+
+    campaign, fill_seconds = fill_build(rows, dnd_rows)
+    start = time.perf_counter()
+    added = build_targets(campaign)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    again = build_targets(campaign)
+    again_seconds = time.perf_counter() - start
+    counts = dict(campaign.targets.values_list("status").annotate(n=Count("id")).order_by())
+    return {
+        "vendor": connection.vendor,
+        "rows": rows,
+        "dnd_rows": dnd_rows,
+        "fill_seconds": round(fill_seconds, 1),
+        "build_seconds": round(seconds, 2),
+        "targets": added,
+        "by_status": counts,
+        "second_build_seconds": round(again_seconds, 4),
+        "second_build_added": again,
+    }
+
+
+# --- the parent -------------------------------------------------------------------------------
+
+
+def run_child_part(part: str, args: list[str]):
+    database_url = os.environ["DATABASE_URL"]
+    setup_django(database_url)
+    tmp = Path(tempfile.mkdtemp(prefix="campaign-bench-child-"))
+    if part == "pace":
+        result = pace_part(database_url, tmp)
+    elif part == "overhead":
+        result = overhead_part(database_url, tmp, int(args[0]))
+    else:
+        result = build_part(int(args[0]), int(args[1]))
+    print(json.dumps(result, default=str))
+
+
+def print_pace(label: str, result: dict):
+    print(f"\npace ({label}; in-process runner, MyOperator sandbox under gunicorn):")
+    print("   target cpm  window  dialed  achieved cpm  deviation  1st dial  threads")
+    for row in result["pace"]:
+        print(
+            f"   {row['target']:>10,}  {row['window']:>4} s  {row['dialed']:>6,}  "
+            f"{row['achieved']:>12,.1f}  {row['deviation']:>+8.2f}%  "
+            f"{row['first_dial_after']:>6.3f} s  {row['threads']:>7}"
+            + (f"  ({row['not_placed']} not placed)" if row["not_placed"] else "")
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", help="postgres://… of a scratch database to measure too")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dnd-rows", type=int, default=100_000)
+    parser.add_argument("--overhead-calls", type=int, default=300)
+    parser.add_argument(
+        "--only", choices=["pace", "overhead", "build"], action="append", help="repeatable"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.child:
+        return run_child_part(args.child, rest)
+
+    parts = args.only or ["pace", "overhead", "build"]
+    kinds = ["sqlite"] + (["postgres"] if args.postgres else [])
+    tmp = Path(tempfile.mkdtemp(prefix="campaign-bench-"))
+    print(f"campaign bench: {', '.join(parts)} on {', '.join(kinds)}; {os.cpu_count()} CPUs")
+    for kind in kinds:
+        if "pace" in parts:
+            result = child("pace", fresh_database(kind, args.postgres, tmp, "pace"), [])
+            print_pace(kind, result)
+        if "overhead" in parts:
+            db = fresh_database(kind, args.postgres, tmp, "overhead")
+            row = child("overhead", db, [str(args.overhead_calls)])
+            print(
+                f"\ndispatch overhead ({kind}; one dialing thread, {row['calls']} calls in "
+                f"{row['steps']} loop steps):\n"
+                f"   engine time per call {row['engine_ms_per_call']:.2f} ms, of which vendor "
+                f"HTTP {row['vendor_ms_per_call']:.2f} ms (dial request median "
+                f"{row['dial_request_ms_median']} ms, {row['outcome_requests']} outcome reads)"
+                f"\n   overhead per call beyond the vendor round trip: "
+                f"{row['overhead_ms_per_call']:.2f} ms"
+            )
+        if "build" in parts:
+            db = fresh_database(kind, args.postgres, tmp, "build")
+            row = child("build", db, [str(args.rows), str(args.dnd_rows)])
+            print(
+                f"\nbuild_targets ({kind}; {row['rows']:,} contacts, {row['dnd_rows']:,} DND "
+                f"entries; filled in {row['fill_seconds']} s):\n"
+                f"   {row['targets']:,} targets in {row['build_seconds']:.2f} s "
+                f"{row['by_status']}\n"
+                f"   a second build (idempotent) added {row['second_build_added']} in "
+                f"{row['second_build_seconds']:.4f} s"
+            )
+    return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+# ruff: noqa: F811 (pytest fixtures are imported by name, then requested as arguments)
+"""Crash (issue #5): kill -9 the whole qcluster three times mid-run (at about 25%, 50%
+and 75% of the attempts) and start it again each time; the campaign completes, every
+target is final, and the sandbox saw no reference id twice (MyOperator) and no number
+dialed more often than we recorded attempts for it (OCA).
+
+Nothing tells the new cluster that the old one died: the engine finds out by itself,
+through its watchdog schedule (every minute) and the runner's lease going stale. Each
+recovery (kill to the next attempt dialed) is measured and printed (`-s` shows it).
+"""
+
+import time
+
+import pytest
+
+from campaigns.models import Campaign
+from tests.campaigns.campaign_runs import (  # noqa: F401 (fixtures are used by name)
+    WORKERS,
+    assert_myoperator_survived,
+    assert_oca_survived,
+    cluster,
+    cluster_env,
+    describe,
+    fast_sandbox,
+    make_account,
+    make_audience,
+    make_campaign,
+    sandbox_url,
+    wait_until_finished,
+)
+from tests.qcluster import (  # noqa: F401 (fixtures are used by name)
+    CLUSTER_MARKS,
+    REDIS_URL,
+    enqueue_for_real,
+    group_members,
+    kill_9,
+    restore_migrated_rows,
+    start_cluster,
+)
+
+pytestmark = CLUSTER_MARKS
+
+KILL_AT = (0.25, 0.50, 0.75)
+# Slow enough that a kill lands mid-run: 500 numbers take about 50 s of dialing.
+CALLS_PER_MINUTE = 600
+# The watchdog runs every minute and a runner's lease goes stale after about 90 s, so a
+# recovery may take a few minutes; the whole test is bounded.
+RECOVERY_SECONDS = 300
+FINISH_SECONDS = 420
+
+
+def attempts_so_far(campaign) -> int:
+    return campaign.attempts.count()
+
+
+def wait_for_attempts(campaign, at_least: int, process, timeout: float) -> float:
+    """Wait until the campaign has `at_least` attempts; returns when (monotonic)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if attempts_so_far(campaign) >= at_least:
+            return time.monotonic()
+        if process.poll() is not None:
+            pytest.fail(f"the qcluster exited ({process.returncode}): {describe(campaign)}")
+        campaign.refresh_from_db()
+        if campaign.is_finished:
+            pytest.fail(f"finished before {at_least} attempts: {describe(campaign)}")
+        time.sleep(0.1)
+    pytest.fail(f"fewer than {at_least} attempts within {timeout} s: {describe(campaign)}")
+
+
+def crash_three_times(vendor, sandbox_url, cluster, start_cluster):
+    fast_sandbox(vendor)
+    account = make_account(vendor, sandbox_url)
+    audience = make_audience(vendor)
+    campaign = make_campaign(vendor, account, audience, calls_per_minute=CALLS_PER_MINUTE)
+    # Each eligible number is dialed at least once; busy ones twice.
+    expected = len(audience.eligible)
+
+    started, message = campaign.start()
+    assert started, message
+    process = cluster
+    recoveries = []
+    for share in KILL_AT:
+        wait_for_attempts(campaign, int(expected * share), process, RECOVERY_SECONDS)
+        kill_9(process)
+        assert not group_members(process.pid), "a process of the killed cluster survived"
+        killed_at, attempts_at_kill = time.monotonic(), attempts_so_far(campaign)
+        process = start_cluster(REDIS_URL or None, workers=WORKERS)
+        resumed = wait_for_attempts(campaign, attempts_at_kill + 1, process, RECOVERY_SECONDS)
+        recoveries.append(resumed - killed_at)
+    seconds = wait_until_finished(campaign, process, timeout=FINISH_SECONDS)
+    assert campaign.state == Campaign.State.COMPLETED, describe(campaign)
+    print(
+        f"\n{vendor}: recoveries after kill -9: "
+        + ", ".join(f"{value:.1f} s" for value in recoveries)
+        + f"; finished {seconds:.1f} s after the last restart"
+    )
+    return campaign, audience
+
+
+def test_a_myoperator_campaign_survives_three_kill_9s_without_a_duplicate_reference(
+    sandbox_url, cluster, start_cluster
+):
+    campaign, audience = crash_three_times("myoperator", sandbox_url, cluster, start_cluster)
+
+    assert_myoperator_survived(campaign, audience)
+
+
+def test_an_oca_campaign_survives_three_kill_9s_without_dialing_a_number_twice(
+    sandbox_url, cluster, start_cluster
+):
+    campaign, audience = crash_three_times("oca", sandbox_url, cluster, start_cluster)
+
+    assert_oca_survived(campaign, audience)
