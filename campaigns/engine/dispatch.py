@@ -18,7 +18,8 @@ goes stale and the watchdog starts another. Each loop it:
 Knobs (settings, all optional): CAMPAIGN_RUNNER_SECONDS (50: a runner's time budget,
 then it re-enqueues itself), CAMPAIGN_LEASE_SECONDS (90), CAMPAIGN_DIAL_THREADS (32: the
 pool's cap), CAMPAIGN_DIAL_LATENCY (0.3 s: expected vendor round trip, sizes the pool),
-CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts +
+CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_NATIVE_SYNC_SECONDS (5: how often a native
+campaign's runner syncs it), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts +
 30 s), CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
 
 import logging
@@ -155,6 +156,11 @@ def run_campaign(campaign_id, *, budget: float | None = None) -> str:
     sync = sync_mode()
     if budget is None:
         budget = 0.0 if sync else float(knob("CAMPAIGN_RUNNER_SECONDS", 50))
+    if campaign.is_native:
+        result, carry_on = native.follow(campaign, budget)
+        if carry_on and not sync:
+            runner_enqueue(campaign)
+        return result
     runner = Runner(campaign)
     result = runner.run(budget)
     if runner.should_continue and not sync:
@@ -195,13 +201,16 @@ def engine_watchdog() -> str:
         .filter(state=Campaign.State.RUNNING)
         .exclude(pk__in=handled)
     )
+    followed = set()  # native campaigns whose runner (native.follow) syncs them
     for campaign in running:
-        if campaign.is_native:
-            continue
         if campaign.runner_seen_at is None or campaign.runner_seen_at < stale:
             runner_enqueue(campaign)
             notes["restarted"] += 1
+        elif campaign.is_native:
+            followed.add(campaign.pk)
     for campaign in native.sync_due(now):
+        if campaign.pk in followed:
+            continue
         try:
             native.sync(campaign)
             notes["synced"] += 1

@@ -276,7 +276,10 @@ def _mark_running(campaign, vendor_id: str) -> str:
     # still be stopped at the vendor.
     Campaign.objects.filter(pk=campaign.pk).update(vendor_campaign_id=vendor_id, updated_at=now)
     if campaign._move((State.SCHEDULED,), state=State.RUNNING, idle_reason="", idle_since=None):
+        from .dispatch import runner_enqueue
+
         sync(campaign)
+        runner_enqueue(campaign)  # follow(): the page sees progress every few seconds
         return f"running at CPaaS as {vendor_id}"
     if campaign.state in Campaign.FINAL_STATES and campaign.state != State.COMPLETED:
         error = stop_at_vendor(campaign)
@@ -370,6 +373,53 @@ def sync(campaign) -> str:
         changes["last_dial_at"] = max(dialed)  # the page's "dialing recently" and pace
     _note(campaign, idle_reason=" ".join(notes), **changes)
     return f"{vendor_status}: {len(cdrs)} calls"
+
+
+def follow(campaign, budget: float) -> tuple[str, bool]:
+    """The runner of a native campaign: sync every CAMPAIGN_NATIVE_SYNC_SECONDS (5) for
+    `budget` seconds under the campaign's runner lease, so its page moves while the vendor
+    dials (the watchdog alone would sync once a minute). Returns (what happened, whether
+    a next runner should carry on)."""
+    import uuid
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    from campaigns.models import Campaign
+
+    from .dispatch import lease_seconds
+
+    token = str(uuid.uuid4())
+    interval = float(getattr(settings, "CAMPAIGN_NATIVE_SYNC_SECONDS", 5))
+    running = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.RUNNING)
+
+    def hold() -> bool:
+        now = timezone.now()
+        stale = now - timedelta(seconds=lease_seconds())
+        return bool(
+            running.filter(
+                Q(runner_token="")
+                | Q(runner_seen_at__isnull=True)
+                | Q(runner_seen_at__lt=stale)
+                | Q(runner_token=token)
+            ).update(runner_token=token, runner_seen_at=now)
+        )
+
+    if not hold():
+        return "another runner holds this campaign", False
+    deadline = time.monotonic() + budget
+    result = ""
+    try:
+        while True:
+            result = sync(campaign)
+            if time.monotonic() + interval > deadline or not hold():
+                break
+            time.sleep(interval)
+    finally:
+        Campaign.objects.filter(pk=campaign.pk, runner_token=token).update(
+            runner_token="", runner_seen_at=None
+        )
+    return result, running.exists()
 
 
 def sync_due(now=None):

@@ -52,7 +52,9 @@ def test_a_campaign_through_a_faulty_vendor_is_created_once_and_counted_right(
 
     native.launch(campaign)
     campaign.refresh_from_db()
-    assert campaign.state == "running", campaign.state_reason
+    # Launch hands over to the runner, which syncs at once (in tests, inline): a fast
+    # sandbox may have finished already.
+    assert campaign.state in ("running", "completed"), campaign.state_reason
     run_to_the_end(campaign, timeout=60)
 
     faults = ProviderRequest.objects.filter(account=account, ok=False)

@@ -253,3 +253,44 @@ def test_the_watchdog_syncs_running_native_campaigns_and_for_a_while_after_they_
     CampaignFactory(state="running")  # the engine's, not native
 
     assert set(native.sync_due(now)) == {running, stopped}
+
+
+def test_a_native_campaigns_runner_syncs_every_few_seconds_under_the_lease(
+    account, settings, monkeypatch
+):
+    """The runner of a CPaaS campaign (native.follow) keeps its page moving: it syncs
+    repeatedly within its budget, holds the runner lease meanwhile, and gives it back."""
+    settings.CAMPAIGN_NATIVE_SYNC_SECONDS = 0.05
+    campaign = make_campaign(account, targets=3, starts_in=timedelta(0))
+    native.launch(campaign)
+    campaign.refresh_from_db()
+    synced, seen_tokens = [], []
+    real_sync = native.sync
+
+    def counting_sync(c):
+        synced.append(1)
+        seen_tokens.append(type(c).objects.get(pk=c.pk).runner_token)
+        return real_sync(c)
+
+    monkeypatch.setattr(native, "sync", counting_sync)
+    campaign.state = "running"
+    type(campaign).objects.filter(pk=campaign.pk).update(state="running")
+
+    result, carry_on = native.follow(campaign, budget=0.4)
+
+    assert len(synced) >= 3, result
+    assert all(seen_tokens), "a sync ran without the runner lease held"
+    campaign.refresh_from_db()
+    assert campaign.runner_token == ""  # released for the next runner
+
+
+def test_a_second_runner_of_a_native_campaign_steps_aside(account):
+    campaign = make_campaign(account, targets=1, starts_in=timedelta(0))
+    type(campaign).objects.filter(pk=campaign.pk).update(
+        state="running", runner_token="someone-else", runner_seen_at=timezone.now()
+    )
+
+    result, carry_on = native.follow(campaign, budget=1)
+
+    assert result == "another runner holds this campaign"
+    assert carry_on is False
