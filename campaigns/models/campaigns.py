@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .lists import Contact, ContactList, DndEntry, DndList
+from .lists import ContactList, DndEntry, DndList
 from .preview import CampaignPreview
 from .progress import CampaignProgress
 
@@ -176,27 +176,6 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         """The vendor runs the campaign itself (CPaaS); else Dialdesk's engine dials."""
         return self.vendor == "cpaas"
 
-    def template_texts(self) -> list[str]:
-        """Every text filled per contact: the announcement or the IVR variables."""
-        if self.kind == self.Kind.TTS:
-            return [self.announcement_text]
-        if self.kind == self.Kind.IVR:
-            return [str(value) for value in (self.ivr_variables or {}).values()]
-        return []
-
-    def used_fields(self) -> list[str]:
-        names = []
-        for text in self.template_texts():
-            names += [name for name in placeholders(text) if name not in names]
-        return names
-
-    def available_fields(self) -> list[str]:
-        """Fields every chosen list can fill: the built-ins plus custom fields."""
-        fields = set(BUILTIN_FIELDS)
-        for contact_list in self.contact_lists.all():
-            fields.update(contact_list.custom_fields or [])
-        return sorted(fields)
-
     def render_for(self, values: dict) -> str:
         """The announcement as `values` (a target's or contact's fields) hears it."""
         return render_template(self.announcement_text, values)
@@ -209,8 +188,7 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
 
     def dnd_list_ids(self) -> list[int]:
         """The DND lists that exclude numbers: the chosen ones and the global list."""
-        chosen = self.dnd_lists.values_list("id", flat=True)
-        return list(DndList.objects.applying_to(chosen).values_list("id", flat=True))
+        return self._dnd_ids(None)
 
     # -- who it calls ---------------------------------------------------------------------
 
@@ -229,10 +207,6 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         if self.vendor == "cpaas":
             return "CPaaS takes numbers of 10 to 15 digits."
         return "Not a dialable number."
-
-    def contacts(self):
-        """Active contacts of the chosen lists (a number in two lists appears twice)."""
-        return Contact.objects.filter(contact_list__in=self.contact_lists.all(), is_active=True)
 
     def dnd_blocking(self, field: str = "number"):
         """A subquery filter: the row's number is in one of the campaign's DND lists."""
