@@ -12,8 +12,10 @@ How each figure is taken:
   process, in-process rather than under a qcluster (the cluster adds nothing to the
   dial loop; the integration tests run it there), dialing a MyOperator OBD IVR campaign
   against the MyOperator sandbox served by gunicorn (2 workers x 16 threads, another
-  process) on the same database. Achieved = attempts dialed from the first dial to the
-  end of the window, per minute. Windows: 60 s at 60 cpm, 30 s at 600, 15 s at 6,000.
+  process) on the same database. Achieved = attempts dialed (dialed_at) within the
+  window, per minute (what the page's pace panel counts); steady = (n - 1) / (last dial -
+  first dial) after the token bucket's opening burst. Windows: 60 s at 60 cpm, 30 s at
+  600, 15 s at 6,000.
 - overhead: the same runner with one dialing thread (serial), as fast as it can go, for
   --overhead-calls calls; engine time = the wall time of its loop steps (claim, attempt
   rows, dial, record, outcome reads), vendor time = the ProviderRequest latency of every
@@ -256,17 +258,29 @@ def pace_part(database_url: str, tmp: Path) -> dict:
                 status__in=["placed", "answered", "busy", "no_answer", "unavailable", "congestion"]
             ).count()
             first = dialed[0] if dialed else start_wall
-            span = (start_wall + timedelta(seconds=window) - first).total_seconds()
-            # Attempts within [first dial, first dial + span): the window after start-up.
-            counted = sum(1 for moment in dialed if (moment - first).total_seconds() < span)
-            achieved = counted / span * 60 if span > 0 else 0.0
+            # What the page's pace panel shows: calls started in the window, per minute.
+            in_window = sum(
+                1 for moment in dialed if (moment - start_wall).total_seconds() < window
+            )
+            achieved = in_window / window * 60
+            # The steady rate, after the bucket's opening burst: (n - 1) intervals.
+            steady_from = dialed[int(runner.burst) :]
+            steady = 0.0
+            if len(steady_from) > 1:
+                span = (steady_from[-1] - steady_from[0]).total_seconds()
+                steady = (len(steady_from) - 1) / span * 60 if span > 0 else 0.0
             results.append(
                 {
                     "target": calls_per_minute,
                     "window": window,
                     "elapsed": round(elapsed, 2),
-                    "dialed": len(dialed),
+                    "dialed": in_window,
                     "achieved": round(achieved, 1),
+                    "steady": round(steady, 1),
+                    "steady_deviation": round(
+                        100 * (steady - calls_per_minute) / calls_per_minute, 2
+                    ),
+                    "burst": runner.burst,
                     "deviation": round(100 * (achieved - calls_per_minute) / calls_per_minute, 2),
                     "first_dial_after": round((first - start_wall).total_seconds(), 3),
                     "threads": runner.threads,
@@ -454,11 +468,15 @@ def run_child_part(part: str, args: list[str]):
 
 def print_pace(label: str, result: dict):
     print(f"\npace ({label}; in-process runner, MyOperator sandbox under gunicorn):")
-    print("   target cpm  window  dialed  achieved cpm  deviation  1st dial  threads")
+    print(
+        "   target cpm  window  dialed  achieved cpm  deviation  steady cpm  deviation"
+        "  burst  1st dial  threads"
+    )
     for row in result["pace"]:
         print(
             f"   {row['target']:>10,}  {row['window']:>4} s  {row['dialed']:>6,}  "
             f"{row['achieved']:>12,.1f}  {row['deviation']:>+8.2f}%  "
+            f"{row['steady']:>10,.1f}  {row['steady_deviation']:>+8.2f}%  {row['burst']:>5.0f}  "
             f"{row['first_dial_after']:>6.3f} s  {row['threads']:>7}"
             + (f"  ({row['not_placed']} not placed)" if row["not_placed"] else "")
         )

@@ -251,14 +251,15 @@ class Runner:
         self.dialer = dialer_for(self.campaign)
         self.schedule = self.campaign.schedule()
         self.rate = max(self.campaign.calls_per_minute, 1) / 60.0  # calls per second
-        # Up to a second of calls (at least two) may go at once, so a loop that wakes
-        # a little late catches up instead of losing the time.
-        self.burst = max(2.0, self.rate)
-        # A full bucket to start, unless the runner before this one dialed a moment ago
-        # (a runner hands over every budget: a full bucket each time would run fast).
+        # Up to a second of calls may go at once, so a loop that wakes a little late
+        # catches up instead of losing the time; below 60 a minute, one call at a time.
+        self.burst = max(1.0, self.rate)
+        # A full bucket to start (one call below 60 a minute: a slow campaign must not
+        # ring two people in the same second), none if the runner before this one
+        # dialed a moment ago (a runner hands over every budget).
         last = self.campaign.last_dial_at
         recent = last is not None and timezone.now() - last < timedelta(seconds=2)
-        self.tokens = 1.0 if recent else self.burst
+        self.tokens = 0.0 if recent else self.burst
         self.refilled = time.monotonic()
         latency = float(knob("CAMPAIGN_DIAL_LATENCY", 0.3))
         cap = int(knob("CAMPAIGN_DIAL_THREADS", 32))
@@ -306,8 +307,13 @@ class Runner:
             pk=self.campaign.pk, state=Campaign.State.RUNNING, runner_token=self.token
         ).update(runner_seen_at=timezone.now())
         if not kept:
-            self.has_lease = False
             self.stopped = True
+            # Still our token, so the campaign was paused or stopped: keep the lease for
+            # close() to give back once the calls in flight are recorded (holding it on
+            # would make a prompt Resume wait for the lease to go stale).
+            self.has_lease = Campaign.objects.filter(
+                pk=self.campaign.pk, runner_token=self.token
+            ).exists()
             self.lost_lease = Campaign.objects.filter(
                 pk=self.campaign.pk, state=Campaign.State.RUNNING
             ).exists()
@@ -773,6 +779,10 @@ class Runner:
                 idle_reason="",
                 idle_since=None,
             )
+            if done:
+                self.campaign.close_open_targets(
+                    "The schedule ended before this number was called."
+                )
         else:
             done = self.campaign.complete()
             if done:

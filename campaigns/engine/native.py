@@ -54,7 +54,6 @@ CREATE_RETRY_DELAYS = (2, 10)
 PUSH_WAIT_SECONDS = 480
 PUSH_POLL_SECONDS = 2
 LAUNCH_TASK = "campaigns.tasks.launch_campaign"
-NOT_DIALED = "not_dialed"
 
 
 def vendor_field(name: str) -> str:
@@ -546,16 +545,8 @@ def record_cdrs(campaign, cdrs, *, vendor_active: bool) -> int:
 
 
 def _close_undialed(campaign):
-    """When the vendor's campaign is over, numbers it never dialed will not be: failed,
-    with the reason."""
-    from campaigns.models import CampaignTarget
-
-    campaign.targets.filter(status=CampaignTarget.Status.PENDING).update(
-        status=CampaignTarget.Status.FAILED,
-        last_status=NOT_DIALED,
-        last_error="CPaaS ended the campaign without dialing this number.",
-        updated_at=timezone.now(),
-    )
+    """When the vendor's campaign is over, numbers it never dialed will not be."""
+    campaign.close_open_targets("CPaaS ended the campaign without dialing this number.")
 
 
 def _row_id(cdr) -> int:

@@ -21,6 +21,8 @@ BUILTIN_FIELDS = ("name", "number")
 # Normalized statuses (telephony.vendors.base.CallStatus) a campaign may retry on.
 RETRYABLE_STATUSES = ("busy", "no_answer", "failed", "congestion", "unavailable")
 DEFAULT_RETRY_STATUSES = ["busy", "no_answer"]
+# A target's last_status when the campaign ended before it was ever dialed.
+NOT_DIALED = "not_dialed"
 
 
 def placeholders(text: str) -> list[str]:
@@ -305,6 +307,10 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             state=self.State.PAUSED,
             state_reason=f"Paused by {user}." if user else "Paused.",
             paused_at=timezone.now(),
+            # Free the runner lease now: the runner stops at its next loop, and a prompt
+            # Resume's runner must not find the lease taken.
+            runner_token="",
+            runner_seen_at=None,
         ):
             return False, "The campaign changed state; reload the page."
         return True, "Paused: no new calls start; calls in progress finish."
@@ -335,17 +341,37 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             state=self.State.STOPPED,
             state_reason=f"Stopped by {user}." if user else "Stopped.",
             finished_at=timezone.now(),
+            runner_token="",
+            runner_seen_at=None,
         ):
             return False, "The campaign changed state; reload the page."
+        self.close_open_targets("The campaign was stopped before this number was called.")
         return True, "Stopped: no new calls start."
 
     def fail(self, reason: str) -> bool:
-        return self._move(
+        failed = self._move(
             self.ACTIVE_STATES,
             state=self.State.FAILED,
             state_reason=reason,
             finished_at=timezone.now(),
         )
+        if failed:
+            self.close_open_targets(f"The campaign failed: {reason}")
+        return failed
+
+    def close_open_targets(self, reason: str) -> int:
+        """A campaign that ends early will not call its waiting numbers: pending ones
+        fail as "not dialed", ones waiting for a retry keep their last outcome. Calls in
+        progress are left to finish; their outcomes still come in."""
+        now = timezone.now()
+        Status = CampaignTarget.Status
+        closed = self.targets.filter(status=Status.PENDING).update(
+            status=Status.FAILED, last_status=NOT_DIALED, last_error=reason, updated_at=now
+        )
+        closed += self.targets.filter(status=Status.RETRY).update(
+            status=Status.FAILED, last_error=f"No retry: {reason}", updated_at=now
+        )
+        return closed
 
     def complete(self) -> bool:
         return self._move(

@@ -215,7 +215,8 @@ class CampaignProgress:
         since = f" since {schedule.local(self.last_dial_at)}" if self.last_dial_at else " yet"
         return (
             f"No call has started{since}, and the engine has not said why. "
-            "If this lasts, look at the Jobs page for a failed campaign job."
+            "The engine looks at every running campaign each minute; if this lasts, "
+            "ask an admin to check the campaign jobs on the Jobs page."
         )
 
     # --- what the page lists ------------------------------------------------------------

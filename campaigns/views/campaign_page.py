@@ -129,6 +129,8 @@ def _confirm(request, campaign, action):
     if action == "start":
         context["problems"] = campaign.problems() if campaign.is_editable else {}
         context["possible"] = campaign.is_editable
+        if context["possible"] and not context["problems"]:
+            context["preview"] = campaign.preview()
         context["contact_lists"] = campaign.contact_lists.order_by("name")
         context["dnd_lists"] = campaign.dnd_lists.order_by("name")
     else:

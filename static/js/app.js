@@ -15,7 +15,21 @@
     });
   }
 
+  // Checked-as-you-type forms redraw each field's message (#fb-<name>) out of band; a
+  // field whose error went away must lose its red border too.
+  function markInvalidFields() {
+    document.querySelectorAll(".field-feedback[id^='fb-']").forEach(function (box) {
+      var name = box.id.slice(3);
+      var invalid = box.querySelector(".text-danger") !== null;
+      document.querySelectorAll("[name='" + name + "']").forEach(function (input) {
+        if (invalid) { input.setAttribute("aria-invalid", "true"); }
+        else { input.removeAttribute("aria-invalid"); }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () { showToasts(document); });
+  document.addEventListener("htmx:afterSettle", markInvalidFields);
   document.addEventListener("htmx:afterSettle", function () { showToasts(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { showToasts(document); });
 

@@ -46,7 +46,7 @@ CALLS_PER_MINUTE = 600
 # The watchdog runs every minute and a runner's lease goes stale after about 90 s, so a
 # recovery may take a few minutes; the whole test is bounded.
 RECOVERY_SECONDS = 300
-FINISH_SECONDS = 420
+FINISH_SECONDS = 240
 
 
 def attempts_so_far(campaign) -> int:
@@ -88,12 +88,16 @@ def crash_three_times(vendor, sandbox_url, cluster, start_cluster):
         process = start_cluster(REDIS_URL or None, workers=WORKERS)
         resumed = wait_for_attempts(campaign, attempts_at_kill + 1, process, RECOVERY_SECONDS)
         recoveries.append(resumed - killed_at)
+        print(  # -s shows it, also when the run fails later
+            f"\n{vendor}: kill -9 at {attempts_at_kill} attempts; dialing again after "
+            f"{recoveries[-1]:.1f} s"
+        )
     seconds = wait_until_finished(campaign, process, timeout=FINISH_SECONDS)
     assert campaign.state == Campaign.State.COMPLETED, describe(campaign)
     print(
         f"\n{vendor}: recoveries after kill -9: "
         + ", ".join(f"{value:.1f} s" for value in recoveries)
-        + f"; finished {seconds:.1f} s after the last restart"
+        + f"; finished {seconds:.1f} s after the last restart: {describe(campaign)}"
     )
     return campaign, audience
 

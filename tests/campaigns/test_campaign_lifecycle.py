@@ -232,3 +232,44 @@ def test_a_viewer_cannot_act(viewer_client, name, state, launch_enqueue, runner_
     assert campaign.state == state
     launch_enqueue.assert_not_called()
     runner_enqueue.assert_not_called()
+
+
+def test_stopping_closes_the_numbers_still_waiting_so_the_funnel_shows_none_pending(
+    supervisor_user,
+):
+    from campaigns.models import CampaignTarget
+
+    campaign = CampaignFactory(state="running")
+    waiting = CampaignTarget.objects.create(campaign=campaign, number="+6281200000001")
+    retrying = CampaignTarget.objects.create(
+        campaign=campaign, number="+6281200000002", status="retry", last_status="busy"
+    )
+    ringing = CampaignTarget.objects.create(
+        campaign=campaign, number="+6281200000003", status="in_progress"
+    )
+
+    ok, _ = campaign.stop(user=supervisor_user)
+
+    assert ok
+    waiting.refresh_from_db(), retrying.refresh_from_db(), ringing.refresh_from_db()
+    assert (waiting.status, waiting.last_status) == ("failed", "not_dialed")
+    assert (retrying.status, retrying.last_status) == ("failed", "busy")  # its last outcome
+    assert ringing.status == "in_progress"  # a call in progress finishes and is recorded
+    funnel = campaign.funnel()
+    assert funnel["pending"] == funnel["retry"] == 0
+
+
+def test_pausing_gives_back_the_runner_lease_so_resume_dials_at_once(db):
+    from django.utils import timezone
+
+    campaign = CampaignFactory(state="running")
+    Campaign.objects.filter(pk=campaign.pk).update(
+        runner_token="a-runner", runner_seen_at=timezone.now()
+    )
+    campaign.refresh_from_db()
+
+    ok, _ = campaign.pause()
+
+    assert ok
+    campaign.refresh_from_db()
+    assert (campaign.runner_token, campaign.runner_seen_at) == ("", None)

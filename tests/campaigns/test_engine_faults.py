@@ -270,7 +270,9 @@ def test_an_ivr_the_account_does_not_have_fails_the_campaign_with_the_reason(oca
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.FAILED
     assert "no IVR with id no-such-ivr" in campaign.state_reason
-    assert campaign.targets.get().status == CampaignTarget.Status.PENDING
+    # A failed campaign calls no one: its waiting numbers are closed as not dialed.
+    target = campaign.targets.get()
+    assert (target.status, target.last_status) == (CampaignTarget.Status.FAILED, "not_dialed")
     assert sandbox_calls(vendor="oca").count() == 0
 
 

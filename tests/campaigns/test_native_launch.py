@@ -317,10 +317,13 @@ def test_stop_stops_the_campaign_at_the_vendor(account):
     native.sync(campaign)
     assert campaign.vendor_status == "stopped"
     # At one call a minute the vendor had dialed the first contact only; the others
-    # stay undialed, and no call is placed after the stop.
+    # are closed as not dialed (the funnel shows nothing pending), and no call is
+    # placed after the stop.
     calls = vendor_calls(campaign)
     assert [call.to_number for call in calls] == ["919800200000"]
-    assert campaign.targets.exclude(number="+919800200000").filter(status="pending").count() == 4
+    others = campaign.targets.exclude(number="+919800200000")
+    assert set(others.values_list("status", "last_status")) == {("failed", "not_dialed")}
+    assert others.count() == 4
 
 
 def test_stopping_a_campaign_the_vendor_completed_returns_the_vendor_s_words(account):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from campaigns.engine import attempt_reference, native
 from campaigns.models import CampaignAttempt, DndEntry
+from campaigns.models.campaigns import NOT_DIALED
 from telephony.models import SandboxCall, SandboxRecord
 from telephony.vendors.base import CallStatus
 from tests.campaigns.native_helpers import (
@@ -178,7 +179,7 @@ def test_numbers_the_vendor_never_dialed_fail_with_the_reason_when_it_completes(
     run_to_the_end(campaign)
 
     target = campaign.targets.get(number="+919800200001")
-    assert (target.status, target.last_status) == ("failed", native.NOT_DIALED)
+    assert (target.status, target.last_status) == ("failed", NOT_DIALED)
     assert target.last_error == "CPaaS ended the campaign without dialing this number."
 
 
