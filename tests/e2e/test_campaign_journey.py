@@ -485,10 +485,15 @@ def supervisor_builds_and_controls_an_ivr_campaign(page, product, screenshots):
     # The funnel counts contacts: each dialed once here, so one attempt each.
     answered = sum(1 for status in finished.values() if status == "answered")
     assert count(page, "answered") == answered
-    assert count(page, "failed") + count(page, "retry") == len(finished) - answered
+    # The stop closed the numbers never dialed: they count as failed ("not dialed"),
+    # and nothing is left pending or waiting for a retry.
+    never_dialed = 12 - len(db_status)
+    assert count(page, "failed") == len(finished) - answered + never_dialed
     assert count(page, "in_progress") == len(db_status) - len(finished)
     assert count(page, "total") == 12
-    assert count(page, "pending") == 12 - len(db_status)
+    assert count(page, "pending") == count(page, "retry") == 0
+    if never_dialed:
+        assert "Not dialed" in page.locator("#failed-by").inner_text()
     assert page.console.take() == []
 
 
