@@ -30,20 +30,20 @@ def run_import(job_id):
 
 def launch_campaign(campaign_id):
     """Build a started campaign's targets, then launch it (engine or vendor)."""
-    from campaigns.engine.dispatch import launch_campaign as launch
+    from campaigns.engine.jobs import launch_campaign as launch
 
     return launch(campaign_id)
 
 
 def run_campaign(campaign_id):
     """Dial a running engine campaign for a time budget, then queue the next runner."""
-    from campaigns.engine.dispatch import run_campaign as run
+    from campaigns.engine.jobs import run_campaign as run
 
     return run(campaign_id)
 
 
 def engine_watchdog():
     """Every minute: promote, restart stale runners, sync native campaigns, read outcomes."""
-    from campaigns.engine.dispatch import engine_watchdog as watchdog
+    from campaigns.engine.jobs import engine_watchdog as watchdog
 
     return watchdog()

@@ -2,6 +2,7 @@
 
 - clock.py: when a campaign may dial and when each contact may be called.
 - targets.py: building a campaign's targets at launch (eligibility and DND scrub).
+- jobs.py: the django-q2 jobs (launch, run, watchdog) and their queueing.
 - dispatch.py: Dialdesk's own engine for MyOperator OBD and OCA: the runner, claims,
   dials, outcomes, retries, the daily cap, and why a running campaign is idle.
 - native.py: CPaaS native campaigns: push lists, create, stop, read progress back.
@@ -18,8 +19,8 @@ from .clock import (
     wall_clock,
     zone,
 )
-from .dispatch import (
-    Runner,
+from .dispatch import Runner
+from .jobs import (
     engine_watchdog,
     launch_campaign,
     launch_enqueue,

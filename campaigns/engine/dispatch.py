@@ -1,7 +1,6 @@
 """Dialdesk's own dispatch engine for MyOperator OBD and OCA (issue #5).
 
-The model's lifecycle calls `launch_enqueue` and `runner_enqueue`; django-q2 runs
-`campaigns.tasks.launch_campaign`, `run_campaign` and, every minute, `engine_watchdog`.
+The jobs that start and restart runners are in jobs.py; this module is the runner.
 
 A runner holds a lease on its campaign (runner_token/runner_seen_at, taken by a
 conditional UPDATE), so one runner dials a campaign at a time; a killed runner's lease
@@ -44,7 +43,6 @@ from telephony.vendors.base import (
 )
 from telephony.vendors.myoperator.contract import DuplicateReference
 
-from . import native
 from .clock import attempt_reference, local_day_bounds
 from .dialers import DialPool, NotSent, campaign_problem, dialer_for, lost_answer
 from .outcomes import (
@@ -84,158 +82,10 @@ def sync_mode() -> bool:
     return bool(Conf.SYNC)
 
 
-# --- entry points -------------------------------------------------------------------------
-
-
-def launch_enqueue(campaign):
-    """Queue the launch job (campaigns.tasks.launch_campaign) for `campaign`."""
-    from django_q.tasks import async_task
-
-    return async_task(
-        "campaigns.tasks.launch_campaign", campaign.pk, task_name=f"campaign-{campaign.pk}-launch"
-    )
-
-
-def runner_enqueue(campaign):
-    """Queue the runner (campaigns.tasks.run_campaign) for `campaign`."""
-    from django_q.tasks import async_task
-
-    return async_task(
-        "campaigns.tasks.run_campaign", campaign.pk, task_name=f"campaign-{campaign.pk}-runner"
-    )
-
-
 def _campaign(campaign_id):
     from campaigns.models import Campaign
 
     return Campaign.objects.select_related("account").filter(pk=campaign_id).first()
-
-
-def launch_campaign(campaign_id) -> str:
-    """Build the targets (once), then hand the campaign to the vendor (CPaaS) or start
-    the engine now (or leave it scheduled for the watchdog). Safe to run twice."""
-    from campaigns.models import Campaign
-
-    campaign = _campaign(campaign_id)
-    if campaign is None:
-        return "campaign gone"
-    if campaign.state not in Campaign.ACTIVE_STATES:
-        return f"campaign is {campaign.state}"
-    added = build_targets(campaign)
-    if campaign.is_native:
-        native.launch(campaign)
-        return f"{added} targets; launched at the vendor"
-    promote(campaign)
-    return f"{added} targets; {campaign.state}"
-
-
-def promote(campaign) -> bool:
-    """SCHEDULED -> RUNNING once the start time has come, then queue a runner."""
-    from campaigns.models import Campaign
-
-    now = timezone.now()
-    if campaign.state != Campaign.State.SCHEDULED or campaign.is_native:
-        return False
-    if campaign.starts_at and campaign.starts_at > now:
-        return False
-    if not campaign._move((Campaign.State.SCHEDULED,), state=Campaign.State.RUNNING):
-        return False
-    runner_enqueue(campaign)
-    return True
-
-
-def run_campaign(campaign_id, *, budget: float | None = None) -> str:
-    """The runner job: dial for a time budget, then queue the next runner if the campaign
-    is still running. Under django-q2's sync mode (tests) there is no worker to hand the
-    rest to, so it runs one loop and leaves the rest to the watchdog and to callers."""
-    campaign = _campaign(campaign_id)
-    if campaign is None:
-        return "campaign gone"
-    if campaign.state != campaign.State.RUNNING:
-        return f"campaign is {campaign.state}"
-    sync = sync_mode()
-    if budget is None:
-        budget = 0.0 if sync else float(knob("CAMPAIGN_RUNNER_SECONDS", 50))
-    if campaign.is_native:
-        result, carry_on = native.follow(campaign, budget)
-        if carry_on and not sync:
-            runner_enqueue(campaign)
-        return result
-    runner = Runner(campaign)
-    result = runner.run(budget)
-    if runner.should_continue and not sync:
-        runner_enqueue(campaign)
-    return result
-
-
-def engine_watchdog() -> str:
-    """Every minute: relaunch a campaign whose launch job was lost, promote due scheduled
-    campaigns, restart runners whose lease went stale (a killed worker), sync native
-    campaigns (native.sync_due), and keep reading the outcomes of calls placed by paused
-    or stopped campaigns. Safe to run twice."""
-    from campaigns.models import Campaign, CampaignAttempt
-
-    now = timezone.now()
-    notes = defaultdict(int)
-    handled = set()  # launched or promoted now: their runner is queued already
-    for campaign in Campaign.objects.select_related("account").filter(
-        state=Campaign.State.SCHEDULED
-    ):
-        unlaunched = campaign.targets_built_at is None or (
-            campaign.is_native and not campaign.vendor_campaign_id
-        )
-        if unlaunched:
-            # The launch job was lost (a worker died before or while it ran): queue it
-            # again; it is safe to run twice.
-            if campaign.updated_at < now - timedelta(minutes=2):
-                launch_enqueue(campaign)
-                handled.add(campaign.pk)
-                notes["relaunched"] += 1
-            continue
-        if promote(campaign):
-            handled.add(campaign.pk)
-            notes["promoted"] += 1
-    stale = now - timedelta(seconds=lease_seconds())
-    running = (
-        Campaign.objects.select_related("account")
-        .filter(state=Campaign.State.RUNNING)
-        .exclude(pk__in=handled)
-    )
-    followed = set()  # native campaigns whose runner (native.follow) syncs them
-    for campaign in running:
-        if campaign.runner_seen_at is None or campaign.runner_seen_at < stale:
-            runner_enqueue(campaign)
-            notes["restarted"] += 1
-        elif campaign.is_native:
-            followed.add(campaign.pk)
-    for campaign in native.sync_due(now):
-        if campaign.pk in followed:
-            continue
-        try:
-            native.sync(campaign)
-            notes["synced"] += 1
-        except Exception:
-            logger.exception("Watchdog could not sync campaign %s", campaign.pk)
-    halted = (
-        Campaign.objects.select_related("account")
-        .filter(
-            state__in=[Campaign.State.PAUSED, Campaign.State.STOPPED],
-            attempts__status__in=[CampaignAttempt.Status.DIALING, CampaignAttempt.Status.PLACED],
-        )
-        .distinct()
-    )
-    for campaign in halted:
-        if campaign.is_native:
-            continue
-        dialer = dialer_for(campaign)
-        try:
-            recover_stale_dialing(campaign, dialer, resend=campaign.state == Campaign.State.PAUSED)
-            notes["outcomes"] += poll_outcomes(campaign, dialer, min_age_seconds=0)
-        except Exception:
-            logger.exception("Watchdog could not read outcomes of campaign %s", campaign.pk)
-        finally:
-            dialer.close()
-    return ", ".join(f"{name} {count}" for name, count in notes.items()) or "nothing to do"
 
 
 # --- the runner ------------------------------------------------------------------------------

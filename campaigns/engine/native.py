@@ -275,7 +275,7 @@ def _mark_running(campaign, vendor_id: str) -> str:
     # still be stopped at the vendor.
     Campaign.objects.filter(pk=campaign.pk).update(vendor_campaign_id=vendor_id, updated_at=now)
     if campaign._move((State.SCHEDULED,), state=State.RUNNING, idle_reason="", idle_since=None):
-        from .dispatch import runner_enqueue
+        from .jobs import runner_enqueue
 
         sync(campaign)
         runner_enqueue(campaign)  # follow(): the page sees progress every few seconds
