@@ -88,17 +88,19 @@ def campaign_create(request):
     return _builder(request, form)
 
 
+def _only_drafts(request, campaign, rest: str):
+    """A started campaign's settings are its record: say so and show its page."""
+    state = campaign.get_state_display().lower()
+    messages.warning(request, f"{campaign.name} is {state}: only drafts can be {rest}")
+    return redirect("campaigns:campaign_detail", pk=campaign.pk)
+
+
 @role_required("run_campaigns")
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request, pk):
     campaign = get_object_or_404(Campaign.objects.visible(), pk=pk)
     if not campaign.is_editable:
-        messages.warning(
-            request,
-            f"{campaign.name} is {campaign.get_state_display().lower()}: only drafts can be "
-            "edited. Clone it to change its settings.",
-        )
-        return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        return _only_drafts(request, campaign, "edited. Clone it to change its settings.")
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
         campaign = _save(request, form)
@@ -155,12 +157,7 @@ def campaign_clone(request, pk):
 def campaign_delete(request, pk):
     campaign = get_object_or_404(Campaign.objects.visible(), pk=pk)
     if not campaign.is_editable:
-        messages.warning(
-            request,
-            f"{campaign.name} is {campaign.get_state_display().lower()}: only drafts can be "
-            "deleted, so its record of calls is kept.",
-        )
-        return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        return _only_drafts(request, campaign, "deleted, so its record of calls is kept.")
     if request.method == "POST":
         # Conditional delete: a draft started in another tab meanwhile is not deleted.
         deleted, _ = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).delete()
