@@ -265,6 +265,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
 # Campaign dials per number per day (the contact's local day), across all campaigns.
 CAMPAIGN_DAILY_CAP = env_int("CAMPAIGN_DAILY_CAP", 3, minimum=1)
+# A campaign runner renews its lease every loop; a runner whose worker died is replaced
+# once its lease is this old. Keep it above VENDOR_READ_TIMEOUT (one request's wait).
+CAMPAIGN_LEASE_SECONDS = env_int("CAMPAIGN_LEASE_SECONDS", 90, minimum=5)
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -112,7 +112,9 @@ class MyOperatorDialer(Dialer):
         by_reference = {attempt.reference_id: attempt for attempt in attempts}
         if not by_reference:
             return
-        earliest = min(attempt.dialed_at or attempt.created_at for attempt in attempts)
+        # From each attempt's creation, not its last send: a call resent after a crash
+        # (same reference id) may have been placed by the first send, minutes earlier.
+        earliest = min(attempt.created_at for attempt in attempts)
         date_from = earliest - timedelta(minutes=2)
         for cdr in self.client.iter_cdrs(date_from=date_from, date_to=timezone.now()):
             attempt = by_reference.pop(cdr.reference_id, None) if cdr.reference_id else None

@@ -103,13 +103,15 @@ class Runner:
         self.rate = max(self.campaign.calls_per_minute, 1) / 60.0  # calls per second
         # Up to a second of calls may go at once, so a loop that wakes a little late
         # catches up instead of losing the time; below 60 a minute, one call at a time.
-        self.burst = max(1.0, self.rate)
+        # Half a call of slack below that keeps a late wake-up's time without ever
+        # letting two calls go together.
+        self.burst = max(1.5, self.rate)
         # A full bucket to start (one call below 60 a minute: a slow campaign must not
         # ring two people in the same second), none if the runner before this one
         # dialed a moment ago (a runner hands over every budget).
         last = self.campaign.last_dial_at
         recent = last is not None and timezone.now() - last < timedelta(seconds=2)
-        self.tokens = 0.0 if recent else self.burst
+        self.tokens = 0.0 if recent else max(1.0, self.rate)
         self.refilled = time.monotonic()
         latency = float(knob("CAMPAIGN_DIAL_LATENCY", 0.3))
         cap = int(knob("CAMPAIGN_DIAL_THREADS", 32))
@@ -590,7 +592,8 @@ class Runner:
         in_progress = targets.filter(status=CampaignTarget.Status.IN_PROGRESS).count()
         if in_progress:
             calls = "1 call" if in_progress == 1 else f"{in_progress} calls"
-            self.set_idle(f"{calls} in progress, waiting for their outcomes.")
+            their = "its outcome" if in_progress == 1 else "their outcomes"
+            self.set_idle(f"{calls} in progress, waiting for {their}.")
             return
         if pending["n"] and pending["next"]:
             self.set_idle(

@@ -11,6 +11,8 @@ The audience of every campaign here, for vendor V (numbers are V's spelling):
 So 500 targets: 15 DND, 5 invalid (0 for MyOperator), and the rest eligible.
 """
 
+import itertools
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from datetime import time as clock
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django_q.brokers import get_broker
 
@@ -33,6 +36,7 @@ from campaigns.models import (
 from telephony.models import ProviderAccount, SandboxCall, SandboxConfig
 from telephony.signals import ensure_schedules
 from telephony.vendors.cpaas.simulation import OUTCOME_STATUSES as CPAAS_STATUSES
+from telephony.vendors.myoperator import sandbox as myoperator_sandbox
 from telephony.vendors.oca import sandbox as oca_sandbox
 from telephony.vendors.oca.client import national_number
 from tests.qcluster import REDIS_URL
@@ -235,6 +239,39 @@ def fast_sandbox(vendor: str, **fields) -> SandboxConfig:
         setattr(config, name, value)
     config.save()
     return config
+
+
+def delay_sandbox_answers(monkeypatch, *, every: int, seconds: float) -> list[str]:
+    """Make every `every`-th call the MyOperator or OCA sandbox places answer `seconds`
+    late: the call is committed first, then the answer waits (the vendor placed it, the
+    client is still waiting). Returns the numbers of those calls as the sandbox got them."""
+    counter = itertools.count(1)
+    lock = threading.Lock()
+    delayed = []
+
+    def delay_after_commit(number):
+        with lock:
+            nth = next(counter)
+        if nth % every == 0:
+            delayed.append(number)
+            transaction.on_commit(lambda: time.sleep(seconds))
+
+    create_call = myoperator_sandbox.create_call
+
+    def myoperator_create_call(**kwargs):
+        call = create_call(**kwargs)
+        delay_after_commit(call.to_number)
+        return call
+
+    new_call_fields = oca_sandbox.new_call_fields
+
+    def oca_new_call_fields(number, vendor):
+        delay_after_commit(number)
+        return new_call_fields(number, vendor)
+
+    monkeypatch.setattr(myoperator_sandbox, "create_call", myoperator_create_call)
+    monkeypatch.setattr(oca_sandbox, "new_call_fields", oca_new_call_fields)
+    return delayed
 
 
 def describe(campaign: Campaign) -> str:

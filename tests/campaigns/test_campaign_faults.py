@@ -14,23 +14,19 @@ The cluster runs with VENDOR_READ_TIMEOUT=1 (seconds), so a hung request costs a
 not the default 20.
 """
 
-import itertools
-import threading
-import time
 from collections import Counter
 
 import pytest
-from django.db import transaction
 
 from campaigns.models import Campaign, CampaignAttempt
 from telephony.models import ProviderRequest
-from telephony.vendors.myoperator import sandbox as myoperator_sandbox
 from telephony.vendors.oca import sandbox as oca_sandbox
 from tests.campaigns.campaign_runs import (  # noqa: F401 (fixtures are used by name)
     assert_myoperator_survived,
     assert_oca_survived,
     calls_by_number,
     cluster,
+    delay_sandbox_answers,
     describe,
     fast_sandbox,
     make_account,
@@ -63,33 +59,7 @@ def cluster_env():
 def late_answers(monkeypatch):
     """Every LATE_EVERY-th call the sandbox places is committed, then answered only after
     the client gave up waiting. Returns the to_numbers of those calls."""
-    counter = itertools.count(1)
-    lock = threading.Lock()
-    late = []
-
-    def delay_after_commit(number):
-        with lock:
-            nth = next(counter)
-        if nth % LATE_EVERY == 0:
-            late.append(number)
-            transaction.on_commit(lambda: time.sleep(HANG_SECONDS))
-
-    create_call = myoperator_sandbox.create_call
-
-    def myoperator_create_call(**kwargs):
-        call = create_call(**kwargs)
-        delay_after_commit(call.to_number)
-        return call
-
-    new_call_fields = oca_sandbox.new_call_fields
-
-    def oca_new_call_fields(number, vendor):
-        delay_after_commit(number)
-        return new_call_fields(number, vendor)
-
-    monkeypatch.setattr(myoperator_sandbox, "create_call", myoperator_create_call)
-    monkeypatch.setattr(oca_sandbox, "new_call_fields", oca_new_call_fields)
-    return late
+    return delay_sandbox_answers(monkeypatch, every=LATE_EVERY, seconds=HANG_SECONDS)
 
 
 def run_with_faults(vendor, sandbox_url, cluster):

@@ -297,3 +297,35 @@ def test_a_placed_call_the_vendor_never_reports_on_is_given_up_as_unknown_after_
     assert campaign.targets.get().last_status == "unknown"
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.COMPLETED
+
+
+def test_a_myoperator_call_sent_by_a_worker_killed_before_it_read_the_answer_gets_its_outcome(
+    sandbox_url, fast_engine
+):
+    account = make_account("myoperator", sandbox_url)
+    campaign = make_campaign(account, [mo_number("answered")])
+    build_targets(campaign)
+    ids = list(campaign.targets.values_list("id", flat=True))
+    crashed = Runner(campaign)
+    [(attempt, target)] = crashed.take(ids, timezone.now())
+    # The vendor places the call; the worker dies before it records the answer.
+    crashed.dialer.dial(target, attempt.reference_id)
+    crashed.dialer.close()
+
+    # Minutes later (the lease went stale) a new runner resends the same reference id:
+    # "already taken", so the first send placed it; the outcome search must still reach
+    # back to that first send.
+    with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=True):
+        runner = Runner(campaign)
+        runner.step()  # stale DIALING -> resent with the same reference -> "already taken"
+        for _ in range(20):
+            runner.read_outcomes(force=True)
+            attempt.refresh_from_db()
+            if attempt.status != CampaignAttempt.Status.PLACED:
+                break
+            time.sleep(0.1)
+        runner.close()
+
+    assert SandboxCall.objects.filter(reference_id=attempt.reference_id).count() == 1
+    attempt.refresh_from_db()
+    assert attempt.status == CampaignAttempt.Status.ANSWERED, (attempt.status, attempt.dialed_at)

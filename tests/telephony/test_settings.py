@@ -17,6 +17,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 SETTINGS_VARIABLES = {
     "IMPORT_MAX_UPLOAD_MB",
     "CAMPAIGN_DAILY_CAP",
+    "CAMPAIGN_LEASE_SECONDS",
     "DEBUG",
     "SECRET_KEY",
     "ALLOWED_HOSTS",
