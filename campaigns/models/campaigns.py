@@ -54,6 +54,20 @@ class CampaignQuerySet(models.QuerySet):
     def running(self):
         return self.filter(state=Campaign.State.RUNNING)
 
+    def filtered(self, *, state="", q=""):
+        """The index's filters (the names of its query string): a state, and text in the
+        name, the vendor account's name or a contact list's name."""
+        campaigns = self
+        if state:
+            campaigns = campaigns.filter(state=state)
+        if q:
+            campaigns = campaigns.filter(
+                Q(name__icontains=q)
+                | Q(account__name__icontains=q)
+                | Q(contact_lists__name__icontains=q)
+            ).distinct()
+        return campaigns
+
 
 class Campaign(CampaignPreview, CampaignProgress, models.Model):
     class Kind(models.TextChoices):
@@ -505,6 +519,21 @@ def new_token() -> str:
     return str(uuid.uuid4())
 
 
+class CampaignAttemptQuerySet(models.QuerySet):
+    def filtered(self, *, status="", number=""):
+        """The attempts page's filters: a status ("open": not yet ended), and digits of
+        the number in any format."""
+        attempts = self
+        if status == "open":
+            attempts = attempts.filter(status__in=CampaignAttempt.OPEN_STATUSES)
+        elif status:
+            attempts = attempts.filter(status=status)
+        if number:
+            digits = "".join(ch for ch in number if ch.isdigit())
+            attempts = attempts.filter(number__contains=digits) if digits else attempts.none()
+        return attempts
+
+
 class CampaignAttempt(models.Model):
     """One dial of one target. Created before the vendor request, with the reference id
     derived from (campaign, run, target, attempt number), so a retried or re-run request
@@ -543,6 +572,8 @@ class CampaignAttempt(models.Model):
     duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds")
     checked_at = models.DateTimeField(null=True, blank=True, help_text="Last outcome check")
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = CampaignAttemptQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -99,16 +99,8 @@ def campaign_attempts(request, pk):
     if status not in CampaignAttempt.Status.values and status != "open":
         status = ""
     number = request.GET.get("number", "").strip()
-    attempts = campaign.attempts.all()
-    if status == "open":
-        attempts = attempts.filter(status__in=CampaignAttempt.OPEN_STATUSES)
-    elif status:
-        attempts = attempts.filter(status=status)
-    if number:
-        digits = "".join(ch for ch in number if ch.isdigit())
-        attempts = attempts.filter(number__contains=digits) if digits else attempts.none()
     page = attempt_page(
-        attempts,
+        campaign.attempts.filtered(status=status, number=number),
         older_than=_int(request.GET.get("older")),
         newer_than=_int(request.GET.get("newer")),
     )

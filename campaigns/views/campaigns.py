@@ -4,7 +4,6 @@ views/campaign_page.py."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,17 +24,11 @@ def campaign_index(request):
     table only."""
     state = request.GET.get("state", "")
     q = request.GET.get("q", "").strip()
-    campaigns = Campaign.objects.visible().prefetch_related("contact_lists")
-    if state in Campaign.State.values:
-        campaigns = campaigns.filter(state=state)
-    else:
+    if state not in Campaign.State.values:
         state = ""
-    if q:
-        campaigns = campaigns.filter(
-            Q(name__icontains=q)
-            | Q(account__name__icontains=q)
-            | Q(contact_lists__name__icontains=q)
-        ).distinct()
+    campaigns = (
+        Campaign.objects.visible().prefetch_related("contact_lists").filtered(state=state, q=q)
+    )
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
