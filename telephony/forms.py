@@ -1,3 +1,5 @@
+import ipaddress
+
 import django_filters
 from django import forms
 from django.conf import settings
@@ -20,12 +22,18 @@ from .models import (
 
 
 class LoginThrottle:
-    """Counts failed logins per username and per client address in the shared cache."""
+    """Counts failed logins per username and per client address in the shared cache.
+
+    Every attempt that does not end in a real authentication counts (a wrong password,
+    an unknown user, an empty or missing field), and only a real success resets
+    anything: that username's own counter. The address's counter runs out on its own,
+    so a caller cannot clear it by logging in to an account of their own."""
 
     def __init__(self, username: str, address: str):
         self.username = username.strip().lower()
         self.address = address
-        self.keys = [f"login-fail:user:{self.username}", f"login-fail:addr:{address}"]
+        self.user_key = f"login-fail:user:{self.username}"
+        self.keys = [self.user_key, f"login-fail:addr:{address}"]
 
     def is_locked(self) -> bool:
         return any((cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT for key in self.keys)
@@ -45,8 +53,8 @@ class LoginThrottle:
             addresses_key, [*addresses, self.address][-20:], timeout=settings.LOGIN_LOCKOUT_SECONDS
         )
 
-    def reset(self):
-        cache.delete_many(self.keys)
+    def record_success(self):
+        cache.delete(self.user_key)
 
     @staticmethod
     def clear_username(username: str):
@@ -64,7 +72,47 @@ class LoginThrottle:
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The address of whoever sent the request, for the log-in throttle.
+
+    `REMOTE_ADDR` is the peer of this server; behind a reverse proxy that is the proxy
+    itself, the same for everyone. `X-Forwarded-For` is believed only through the
+    proxies that `TRUSTED_PROXIES` names, walking it from the right: each trusted hop
+    vouches for the address before it, and the first address no trusted proxy is
+    speaking for is the client. Whatever a client writes further left is ignored."""
+    remote = _ip(request.META.get("REMOTE_ADDR", ""))
+    trusted = settings.TRUSTED_PROXIES
+    if remote is None:
+        return "unknown"
+    if not trusted:
+        return str(remote)
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ][-64:]  # a hostile header is bounded before it is walked
+    chain = [*forwarded, str(remote)]
+    if isinstance(trusted, int):
+        # A count: the client is that many hops in from the right (or the leftmost).
+        candidate = chain[max(0, len(chain) - 1 - trusted)]
+        address = _ip(candidate)
+        return str(address) if address is not None else "unknown"
+    address = remote
+    for hop in reversed(forwarded):
+        if not any(address in network for network in trusted):
+            break
+        address = _ip(hop)
+        if address is None:
+            return "unknown"
+    return str(address)
+
+
+def _ip(value: str):
+    try:
+        address = ipaddress.ip_address(value.strip().strip("[]"))
+    except ValueError:
+        return None
+    # An IPv4 client seen through an IPv6 socket (::ffff:1.2.3.4) is the IPv4 address.
+    return getattr(address, "ipv4_mapped", None) or address
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -77,9 +125,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        throttle = LoginThrottle(username, client_address(self.request))
+        username = self.cleaned_data.get("username") or self.data.get("username") or ""
+        throttle = LoginThrottle(str(username)[:150], client_address(self.request))
         if throttle.is_locked():
+            throttle.record_failure()
             raise forms.ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
@@ -90,7 +139,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             throttle.record_failure()
             raise
-        throttle.reset()
+        # AuthenticationForm.clean authenticates only when both fields are there: an
+        # empty or missing password reaches here without an error and without a user.
+        if self.user_cache is None or self.errors:
+            throttle.record_failure()
+        else:
+            throttle.record_success()
         return cleaned
 
 

@@ -4,6 +4,7 @@ Each variable is documented in README.md ("Environment variables"). An invalid v
 raises ImproperlyConfigured naming the variable.
 """
 
+import ipaddress
 import os
 import sys
 import zoneinfo
@@ -238,6 +239,31 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed logins per username and per client address before a lock-out.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+
+
+def env_trusted_proxies(name: str):
+    """Empty: no proxy is trusted. A whole number: that many proxies in front of the
+    server. Otherwise a comma-separated list of addresses or networks (CIDR)."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return 0
+    if raw.isdigit():
+        return int(raw)
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be a number of proxies or a comma-separated list of "
+                f"addresses or networks (e.g. 10.0.0.0/8,::1), got {item!r}."
+            ) from None
+    return networks
+
+
+# The reverse proxies whose X-Forwarded-For is believed for the client address (the
+# log-in throttle counts failures per client address).
+TRUSTED_PROXIES = env_trusted_proxies("TRUSTED_PROXIES")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -84,12 +84,57 @@ def test_after_the_failure_limit_even_the_right_password_is_refused(ravi):
     assert "_auth_user_id" not in client.session
 
 
-def test_failures_below_the_limit_do_not_lock_and_a_success_starts_the_count_again(ravi):
+def test_failures_below_the_limit_do_not_lock_and_a_success_starts_the_users_count_again(ravi):
     fail(LIMIT - 1)
     assert log_in("ravi", PASSWORD)[1].status_code == 302
 
-    fail(LIMIT - 1)
+    fail(LIMIT - 1, address=ELSEWHERE)
+    assert log_in("ravi", PASSWORD, address=ELSEWHERE)[1].status_code == 302
+
+
+def test_a_success_does_not_reset_the_failures_counted_against_the_address(ravi):
+    UserFactory(username="meera", role="Viewer")
+    fail(LIMIT - 1, username="someone-else")
     assert log_in("ravi", PASSWORD)[1].status_code == 302
+
+    fail(1, username="someone-else")
+
+    assert THROTTLED in log_in("meera", PASSWORD)[1].content.decode()
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        {"password": ""},
+        {},
+        {"password": "   "},
+    ],
+    ids=["an empty password", "no password field", "a blank password"],
+)
+def test_an_attempt_without_a_password_counts_as_a_failure_and_resets_nothing(ravi, blank):
+    """The bypass: 4 wrong passwords, 1 empty one, and again, for ever."""
+    for _round in range(3):
+        fail(LIMIT - 1)
+        client = Client(REMOTE_ADDR=HOME)
+        client.post(reverse("login"), {"username": "ravi", **blank})
+
+    _client, response = log_in("ravi", PASSWORD, address=ELSEWHERE)
+    assert THROTTLED in response.content.decode()
+    _client, response = log_in("someone-else", "anything", address=HOME)
+    assert THROTTLED in response.content.decode()
+
+
+def test_an_attempt_without_a_username_counts_against_the_address(ravi):
+    for _ in range(LIMIT):
+        Client(REMOTE_ADDR=HOME).post(reverse("login"), {"password": "guess"})
+
+    assert THROTTLED in log_in("ravi", PASSWORD)[1].content.decode()
+
+
+def test_guesses_keep_being_refused_while_locked_even_with_the_right_password(ravi):
+    fail(LIMIT)
+    for _ in range(3):
+        assert THROTTLED in log_in("ravi", PASSWORD)[1].content.decode()
 
 
 def test_the_lock_follows_the_username_to_another_address(ravi):

@@ -41,6 +41,7 @@ SETTINGS_VARIABLES = {
     "LOG_LEVEL",
     "DEMO_PASSWORD",
     "Q_ASYNC_IN_TESTS",
+    "TRUSTED_PROXIES",
 }
 
 PRODUCTION = {
@@ -106,6 +107,7 @@ SETUP = ["-c", "import django; django.setup()"]
         ("TIME_ZONE", "Mars/Base"),
         ("LOG_LEVEL", "chatty"),
         ("SECRET_KEY", "too-short"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,the-proxy"),
     ],
 )
 def test_an_invalid_value_stops_startup_naming_the_variable(run_python, variable, value):
@@ -139,7 +141,7 @@ def test_valid_development_settings_start_cleanly(run_python):
 
 def variables_read_by_settings() -> set[str]:
     source = (BASE_DIR / "telephony" / "settings.py").read_text()
-    pattern = r'(?:os\.environ\.get|env_bool|env_int|env_list)\(\s*"([A-Z][A-Z0-9_]*)"'
+    pattern = r'(?:os\.environ\.get|env_\w+)\(\s*"([A-Z][A-Z0-9_]*)"'
     return set(re.findall(pattern, source))
 
 
