@@ -38,9 +38,13 @@ def check_worker() -> dict:
 @never_cache
 @require_GET
 def healthz(request):
+    """200 "ok" or 503 "unavailable" for anyone (a load balancer's probe). The checks
+    behind it (database vendor, broker kind, the worker's name, which is its host and
+    pid) are shown only to a signed-in user who may see background jobs."""
     checks = {"database": check_database(), "broker": check_broker()}
     checks["worker"] = check_worker() if checks["database"]["ok"] else {"ok": False}
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    body = {"status": "ok" if healthy else "unavailable"}
+    if request.user.is_authenticated and request.user.has_perm("telephony.view_jobs"):
+        body.update(checks)
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,5 +1,6 @@
-"""/healthz reports the database, the broker and the worker; the header warns everyone
-when no worker is alive; the heartbeat task keeps one row per cluster."""
+"""/healthz says ok or unavailable to anyone and, to admins, which of the database, the
+broker and the worker failed; the header warns everyone when no worker is alive; the
+heartbeat task keeps one row per cluster."""
 
 from datetime import timedelta
 
@@ -33,10 +34,10 @@ class FailingBroker:
         return self.answer
 
 
-def test_healthz_is_200_with_every_check_when_a_worker_beat_just_now(anonymous_client):
+def test_healthz_is_200_with_every_check_when_a_worker_beat_just_now(admin_client):
     WorkerHeartbeat.beat("box-a:101", host="box-a", pid=101)
 
-    response = anonymous_client.get(HEALTHZ)
+    response = admin_client.get(HEALTHZ)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -49,10 +50,10 @@ def test_healthz_is_200_with_every_check_when_a_worker_beat_just_now(anonymous_c
     assert body["worker"]["last_seen"]
 
 
-def test_healthz_is_503_when_the_only_heartbeat_is_stale(anonymous_client):
+def test_healthz_is_503_when_the_only_heartbeat_is_stale(admin_client):
     age(WorkerHeartbeat.beat("box-a:101"), STALE)
 
-    response = anonymous_client.get(HEALTHZ)
+    response = admin_client.get(HEALTHZ)
 
     assert response.status_code == 503
     body = response.json()
@@ -61,18 +62,18 @@ def test_healthz_is_503_when_the_only_heartbeat_is_stale(anonymous_client):
     assert body["database"]["ok"] is True and body["broker"]["ok"] is True
 
 
-def test_healthz_is_503_when_no_worker_ever_reported(anonymous_client):
-    response = anonymous_client.get(HEALTHZ)
+def test_healthz_is_503_when_no_worker_ever_reported(admin_client):
+    response = admin_client.get(HEALTHZ)
 
     assert response.status_code == 503
     assert response.json()["worker"] == {"ok": False, "error": "no worker has ever reported"}
 
 
-def test_healthz_looks_at_the_freshest_heartbeat(anonymous_client):
+def test_healthz_looks_at_the_freshest_heartbeat(admin_client):
     age(WorkerHeartbeat.beat("old-box:1"), timedelta(hours=3))
     WorkerHeartbeat.beat("new-box:2")
 
-    response = anonymous_client.get(HEALTHZ)
+    response = admin_client.get(HEALTHZ)
 
     assert response.status_code == 200
     assert response.json()["worker"]["name"] == "new-box:2"
@@ -83,12 +84,12 @@ def test_healthz_looks_at_the_freshest_heartbeat(anonymous_client):
     [(ConnectionError("Error 111 connecting to redis"), "ConnectionError"), (False, None)],
 )
 def test_healthz_is_503_when_the_broker_does_not_answer_its_ping(
-    anonymous_client, monkeypatch, answer, error
+    admin_client, monkeypatch, answer, error
 ):
     WorkerHeartbeat.beat("box-a:101")
     monkeypatch.setattr(health, "get_broker", lambda: FailingBroker(answer))
 
-    response = anonymous_client.get(HEALTHZ)
+    response = admin_client.get(HEALTHZ)
 
     assert response.status_code == 503
     body = response.json()
@@ -99,7 +100,7 @@ def test_healthz_is_503_when_the_broker_does_not_answer_its_ping(
     assert body["database"]["ok"] is True and body["worker"]["ok"] is True
 
 
-def test_healthz_is_503_when_the_database_fails(anonymous_client, monkeypatch):
+def test_healthz_is_503_when_the_database_fails(admin_client, monkeypatch):
     class DownConnection:
         vendor = "postgresql"
 
@@ -108,12 +109,33 @@ def test_healthz_is_503_when_the_database_fails(anonymous_client, monkeypatch):
 
     monkeypatch.setattr(health, "connection", DownConnection())
 
-    response = anonymous_client.get(HEALTHZ)
+    response = admin_client.get(HEALTHZ)
 
     assert response.status_code == 503
     body = response.json()
     assert body["database"] == {"ok": False, "error": "OperationalError"}
     assert body["worker"] == {"ok": False}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "viewer", "supervisor"])
+def test_healthz_tells_anyone_but_an_admin_only_ok_or_not(db, request, who):
+    WorkerHeartbeat.beat("box-a:101", host="box-a", pid=101)
+    client = request.getfixturevalue(f"{who}_client")
+
+    response = client.get(HEALTHZ)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert b"box-a" not in response.content
+
+
+def test_healthz_tells_anyone_only_unavailable_when_something_is_down(anonymous_client):
+    age(WorkerHeartbeat.beat("box-a:101", host="box-a", pid=101), STALE)
+
+    response = anonymous_client.get(HEALTHZ)
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
 
 
 ROLES = ["Admin", "Supervisor", "Viewer"]
