@@ -148,7 +148,7 @@ def dnd_remove(request, pk):
     return redirect("campaigns:dnd_detail", pk=entry.dnd_list_id)
 
 
-@role_required("view_reports")
+@role_required("run_campaigns")  # personal data: supervisors and admins
 @require_GET
 def dnd_export(request, pk):
     dnd_list = get_object_or_404(DndList, pk=pk)

@@ -112,7 +112,7 @@ def list_detail(request, pk):
     return render_page(request, "campaigns/list_detail.html", context, "contact_table")
 
 
-@role_required("view_reports")
+@role_required("run_campaigns")  # personal data: supervisors and admins
 @require_GET
 def list_export(request, pk):
     """The list as filtered on its page, as CSV (streamed) or XLSX (?format=xlsx)."""

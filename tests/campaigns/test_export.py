@@ -63,8 +63,8 @@ def test_cells_a_spreadsheet_would_run_get_an_apostrophe(value, expected):
     assert neutralise(value) == expected
 
 
-def test_the_csv_export_neutralises_every_formula_cell(viewer_client, contact_list):
-    rows = csv_rows(export(viewer_client, "campaigns:list_export", contact_list.pk, format="csv"))
+def test_the_csv_export_neutralises_every_formula_cell(supervisor_client, contact_list):
+    rows = csv_rows(export(supervisor_client, "campaigns:list_export", contact_list.pk, format="csv"))
     assert rows[0] == ["number", "name", "time_zone", "active", "due_amount", "note"]
     assert rows[1] == [
         "'+919876500001",
@@ -77,17 +77,17 @@ def test_the_csv_export_neutralises_every_formula_cell(viewer_client, contact_li
     assert rows[2][1] == "Plain Name" and rows[2][5] == "'\tTabbed"
 
 
-def test_the_export_follows_the_page_filters(viewer_client, contact_list):
+def test_the_export_follows_the_page_filters(supervisor_client, contact_list):
     response = export(
-        viewer_client, "campaigns:list_export", contact_list.pk, format="csv", status="inactive"
+        supervisor_client, "campaigns:list_export", contact_list.pk, format="csv", status="inactive"
     )
     rows = csv_rows(response)
     assert [row[0] for row in rows[1:]] == ["'+919876500002"]
     assert 'filename="dues-' in response["Content-Disposition"]
 
 
-def test_the_xlsx_export_has_the_same_neutralised_rows(viewer_client, contact_list):
-    response = export(viewer_client, "campaigns:list_export", contact_list.pk, format="xlsx")
+def test_the_xlsx_export_has_the_same_neutralised_rows(supervisor_client, contact_list):
+    response = export(supervisor_client, "campaigns:list_export", contact_list.pk, format="xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
@@ -96,11 +96,29 @@ def test_the_xlsx_export_has_the_same_neutralised_rows(viewer_client, contact_li
     assert rows[1][0] == "'+919876500001" and len(rows) == 3
 
 
-def test_a_dnd_list_exports_with_who_added_each_number(viewer_client, supervisor_user):
+def test_a_dnd_list_exports_with_who_added_each_number(supervisor_client, supervisor_user):
     dnd_list = DndList.objects.create(name="Opt-outs")
     dnd_list.add_numbers("9876500001", user=supervisor_user, reason="=cmd|' /C calc'!A0")
-    rows = csv_rows(export(viewer_client, "campaigns:dnd_export", dnd_list.pk))
+    rows = csv_rows(export(supervisor_client, "campaigns:dnd_export", dnd_list.pk))
     assert rows[0] == ["number", "name", "reason", "source", "added_by", "added_at"]
     assert rows[1][:5] == [
         "'+919876500001", "", "'=cmd|' /C calc'!A0", "manual", supervisor_user.username,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["campaigns:list_export", "campaigns:dnd_export"])
+def test_a_viewer_cannot_export_a_list_of_personal_data(viewer_client, contact_list, name):
+    pk = contact_list.pk if name == "campaigns:list_export" else DndList.objects.create(name="X").pk
+    assert viewer_client.get(reverse(name, kwargs={"pk": pk}), {"format": "csv"}).status_code == 403
+
+
+def test_a_viewer_is_offered_no_export_button_on_list_pages(viewer_client, contact_list):
+    dnd_list = DndList.objects.create(name="Opt-outs")
+    dnd_list.add_numbers("9876500001")
+    pages = [
+        viewer_client.get(reverse("campaigns:list_detail", kwargs={"pk": contact_list.pk})),
+        viewer_client.get(reverse("campaigns:dnd_detail", kwargs={"pk": dnd_list.pk})),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert "Export CSV" not in page.content.decode()
