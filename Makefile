@@ -42,4 +42,4 @@ lock: bootstrap
 	$(PY) -m pip freeze --exclude-editable | grep -v '^dialdesk' > requirements.lock
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles media

@@ -225,6 +225,12 @@ VENDOR_HTTP = {
     "backoff_cap": 0.05 if TESTING else 30.0,
 }
 
+# Vendor base URLs on link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10,
+# fd00:ec2::254, metadata.google.internal, …) are refused unless this is on
+# (telephony/vendors/destinations.py): a base URL there would hand the account's
+# credentials to the metadata service and show its answers on the account page.
+VENDOR_ALLOW_LINK_LOCAL = env_bool("VENDOR_ALLOW_LINK_LOCAL", default=False)
+
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", default=DEBUG or TESTING)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -335,9 +341,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"client_errors_in_one_line": {"()": "telephony.log_filters.ClientErrorsInOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django_q": {"level": "WARNING" if TESTING else LOG_LEVEL}},
+    "loggers": {
+        # Django's own console handler would print every record a second time (it also
+        # reaches the root's handler); its records go through the root's alone.
+        "django": {"handlers": [], "propagate": True, "level": LOG_LEVEL},
+        "django.request": {"filters": ["client_errors_in_one_line"]},
+        "django_q": {"level": "WARNING" if TESTING else LOG_LEVEL},
+    },
 }
 
 # Demo logins printed by `make run`; only used by `manage.py load_demo`.

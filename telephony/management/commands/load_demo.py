@@ -1,7 +1,10 @@
 """Demo data on the sandboxes: one user per role (and later, one account per vendor).
 
-Idempotent: running it again creates nothing twice and resets nothing a user changed,
-except that the demo users' passwords are set back to the demo password.
+Idempotent, and it only ever adds what is missing: `make run` calls it on every start,
+so a demo user's new password, role or deactivation, and an edited demo vendor account,
+are kept as the user left them. The one thing it moves is a demo account's sandbox
+address when the server itself moved (`PORT=8031 make run` after a run on 8000): a URL
+that still points at a Dialdesk sandbox path follows the server, any other URL stays.
 """
 
 from importlib import import_module
@@ -34,18 +37,20 @@ class Command(BaseCommand):
     def handle(self, *args, sandbox_url, **options):
         User = get_user_model()
         for username, role, full_name, tz in DEMO_USERS:
+            if User.objects.filter(username=username).exists():
+                self.stdout.write(
+                    f"Kept {role.lower()} user {username} (its password, role and status "
+                    "are as they were)"
+                )
+                continue
             first, last = full_name.split(" ", 1)
-            user, created = User.objects.get_or_create(
-                username=username, defaults={"first_name": first, "last_name": last}
-            )
+            user = User(username=username, first_name=first, last_name=last)
             user.set_password(settings.DEMO_PASSWORD)
-            user.is_active = True
             user.save()
             user.groups.add(Group.objects.get(name=role))
-            if created:
-                user.profile.time_zone = tz
-                user.profile.save()
-            self.stdout.write(f"{'Created' if created else 'Kept'} {role.lower()} user {username}")
+            user.profile.time_zone = tz
+            user.profile.save()
+            self.stdout.write(f"Created {role.lower()} user {username}")
         if settings.SANDBOX_ENABLED:
             self.load_vendor_accounts(sandbox_url)
         else:
@@ -58,14 +63,18 @@ class Command(BaseCommand):
             sandbox = import_module(f"telephony.vendors.{vendor}.sandbox")
             fields = sandbox.demo_account(sandbox_url)
             secrets = fields.pop("secrets", {})
-            account, created = ProviderAccount.objects.update_or_create(
-                name=fields.pop("name"), defaults=fields
-            )
-            account.set_secrets(secrets)
-            account.save()
+            name = fields.pop("name")
+            account = ProviderAccount.objects.filter(name=name).first()
+            if account is None:
+                account = ProviderAccount(name=name, **fields)
+                account.set_secrets(secrets)
+                account.save()
+                self.stdout.write(f"Created {account.get_kind_display()} account {name}")
+            else:
+                moved = follow_sandbox_address(account, fields)
+                note = " (its sandbox address now follows this server)" if moved else ""
+                self.stdout.write(f"Kept {account.get_kind_display()} account {name}{note}")
             sandbox.seed_demo()
-            verb = "Created" if created else "Kept"
-            self.stdout.write(f"{verb} {account.get_kind_display()} account {account.name}")
 
     def load_lists(self):
         """A demo contact list and DND lists (some demo contacts are on DND)."""
@@ -76,3 +85,31 @@ class Command(BaseCommand):
 
 
 DEMO_VENDORS = ["myoperator", "cpaas", "omilia", "oca"]
+SANDBOX_PATH = "/sandbox/"
+
+
+def follow_sandbox_address(account, fields) -> bool:
+    """Point the account's sandbox URLs at this server's sandbox, when they are the demo's
+    own URLs on another address; a URL the user pointed elsewhere is left alone."""
+    changed = []
+
+    def moved(stored, wanted):
+        if not (isinstance(stored, str) and isinstance(wanted, str)):
+            return False
+        if SANDBOX_PATH not in stored or SANDBOX_PATH not in wanted or stored == wanted:
+            return False
+        return stored.split(SANDBOX_PATH, 1)[1] == wanted.split(SANDBOX_PATH, 1)[1]
+
+    if moved(account.base_url, fields.get("base_url")):
+        account.base_url = fields["base_url"]
+        changed.append("base_url")
+    config = dict(account.config or {})
+    for key, wanted in (fields.get("config") or {}).items():
+        if moved(config.get(key), wanted):
+            config[key] = wanted
+            if "config" not in changed:
+                changed.append("config")
+    if changed:
+        account.config = config
+        account.save(update_fields=[*changed, "updated_at"])
+    return bool(changed)
