@@ -51,10 +51,50 @@ class CallStatus(enum.StrEnum):
 # --- errors -------------------------------------------------------------------------
 
 
+class Fault(enum.StrEnum):
+    """Whom a vendor error is about (DESIGN.md, "Vendor errors"), which decides what a
+    campaign does with it."""
+
+    CONTACT = "contact"  # this number only: that target fails (or waits), the rest dial on
+    ACCOUNT = "account"  # the account or the campaign: pause, and consume no target
+    TRANSIENT = "transient"  # nobody's: try the same request again later
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """One documented vendor error: its code and words, whom it is about, what to do.
+
+    Each vendor's errors.py holds a table of these; its classifier and its tests read it.
+    `match` (lower case) picks the rule out of the vendor's message; `next_day` marks an
+    error that makes the number wait for its next local day."""
+
+    key: str
+    code: str
+    status: int
+    message: str
+    fault: Fault
+    hint: str
+    match: str = ""
+    next_day: bool = False
+    error: Any = None  # the VendorError subclass to raise
+
+    def matches(self, message: str) -> bool:
+        return (self.match or self.message.lower()) in (message or "").lower()
+
+    def to_error(self, message: str = "", **kwargs) -> "VendorError":
+        """The typed error this rule raises, in the vendor's own words."""
+        return (self.error or VendorError).from_rule(self, message, **kwargs)
+
+
 class VendorError(Exception):
-    """A vendor request failed. `message` is the vendor's own words where it gave any."""
+    """A vendor request failed. `message` is the vendor's own words where it gave any.
+
+    `fault` says whom it is about (a class default unless the vendor's table says
+    otherwise); `hint` what a person can do about it; `next_day` that the number may be
+    called again on its next local day."""
 
     retryable = False
+    default_fault = Fault.CONTACT
 
     def __init__(
         self,
@@ -64,6 +104,9 @@ class VendorError(Exception):
         status_code: int | None = None,
         vendor_code: str | int | None = None,
         payload: Any = None,
+        fault: Fault | None = None,
+        hint: str = "",
+        next_day: bool = False,
     ):
         super().__init__(message)
         self.message = message
@@ -71,6 +114,20 @@ class VendorError(Exception):
         self.status_code = status_code
         self.vendor_code = vendor_code
         self.payload = payload
+        self.fault = fault or self.default_fault
+        self.hint = hint
+        self.next_day = next_day
+
+    @classmethod
+    def from_rule(cls, rule: ErrorRule, message: str = "", **kwargs) -> "VendorError":
+        """The typed error for a documented rule, in the vendor's own words."""
+        return cls(
+            message or rule.message,
+            fault=rule.fault,
+            hint=rule.hint,
+            next_day=rule.next_day,
+            **kwargs,
+        )
 
     def __str__(self):
         where = f"{self.vendor} " if self.vendor else ""
@@ -84,6 +141,7 @@ class AuthFailed(VendorError):
     """The vendor rejected our credentials: fix the account, retrying will not help."""
 
     kind = "authentication failed"
+    default_fault = Fault.ACCOUNT
 
 
 class RateLimited(VendorError):
@@ -91,6 +149,7 @@ class RateLimited(VendorError):
 
     kind = "rate limited"
     retryable = True
+    default_fault = Fault.TRANSIENT
 
     def __init__(self, message, *, retry_after: float | None = None, **kwargs):
         super().__init__(message, **kwargs)
@@ -103,11 +162,21 @@ class Rejected(VendorError):
     kind = "rejected"
 
 
+class AccountBlocked(Rejected):
+    """The vendor refuses the account or the campaign (billing, quota, an IP not allowed,
+    a feature off, an unknown IVR): every call would fail the same way until someone
+    fixes it at the vendor or in the campaign."""
+
+    kind = "refused for the account"
+    default_fault = Fault.ACCOUNT
+
+
 class Unavailable(VendorError):
     """A transient failure: timeout, connection error, 5xx, or a body we cannot read."""
 
     kind = "unavailable"
     retryable = True
+    default_fault = Fault.TRANSIENT
 
 
 class MalformedResponse(Unavailable):

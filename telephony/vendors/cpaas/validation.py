@@ -22,6 +22,7 @@ from telephony.vendors.base import (
 )
 from telephony.vendors.http import VendorResponse, parse_retry_after
 
+from .errors import fault_for, rule_for
 from .types import DATE_FORMAT, DATETIME_FORMAT, NUMBER_RE
 
 AUTH_WORDS = ("invalid account", "invalid auth", "unauthori", "authentication")
@@ -30,6 +31,11 @@ AUTH_WORDS = ("invalid account", "invalid auth", "unauthori", "authentication")
 def _typed_error(message: str, response: VendorResponse) -> VendorError:
     status = response.status_code
     kwargs = {"status_code": status, "vendor_code": status, "payload": response.data}
+    rule = rule_for(status, message)  # errors.ERRORS: whom each error is about
+    if rule is not None and rule.error is not RateLimited:
+        error = rule.to_error(message, **kwargs)
+        error.fault = fault_for(rule, message)
+        return error
     if status in (401, 403) or any(word in message.lower() for word in AUTH_WORDS):
         return AuthFailed(message, **kwargs)
     if status == 429:

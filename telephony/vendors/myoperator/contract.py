@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 
 from telephony.vendors.base import (
     AuthFailed,
+    Fault,
     InvalidRequest,
     MalformedResponse,
     RateLimited,
@@ -21,6 +22,8 @@ from telephony.vendors.base import (
     VendorError,
 )
 from telephony.vendors.http import VendorResponse, extract_message, parse_retry_after
+
+from .errors import UNDOCUMENTED_HINT, DuplicateReference, obd_rule, rest_rule
 
 DEFAULT_OBD_URL = "https://obd-api.myoperator.co/obd-api-v1"
 DEFAULT_REST_BASE_URL = "https://developers.myoperator.co"
@@ -34,36 +37,7 @@ OBD_TYPES = {1: "peer-to-peer", 2: "IVR"}
 CONTACT_TYPES = {"mobile", "sip", "landline"}
 FILTER_TOKEN = re.compile(r"\(|\)|AND\b|OR\b|\d+", re.I)
 
-# OBD answers 403 for several unrelated reasons; the vendor's words tell them apart.
-# Anything else under 403 (the gateway's "Forbidden" for a bad x-api-key, a wrong secret,
-# "Your IP is unauthorized", "Your billing usage has been Expired.") is the account's
-# problem: AuthFailed, so a campaign stops and says why instead of burning numbers.
-OBD_403_MESSAGES = [
-    ("already taken", "duplicate"),
-    ("maximum number of requests", "rate_limited"),
-    ("annonymous feature", "rejected"),  # sic: the vendor's spelling
-    ("anonymous feature", "rejected"),
-    ("not allowed for this type", "rejected"),
-    ("public_ivr_id", "rejected"),
-]
-# "We are unable to process your request due to incomplete company_details" is a 500
-# that no retry fixes: the vendor-side configuration of the account is incomplete.
-OBD_ACCOUNT_500 = "incomplete company_details"
 REMAINING_TTL = re.compile(r"remaining_ttl\s*:?\s*(\d+)", re.I)
-UNAUTHORIZED = "not an authorized request"
-
-
-class DuplicateReference(Rejected):
-    """OBD refused a reference_id it has seen in the last ~2 days ("already taken").
-
-    After a timeout, re-sending the SAME reference_id is how to find out whether the
-    first attempt reached the vendor: this error then means it did."""
-
-    kind = "duplicate reference id"
-
-    def __init__(self, message, *, remaining_ttl: int | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.remaining_ttl = remaining_ttl
 
 
 @dataclass
@@ -137,7 +111,8 @@ def _code(value, fallback: int) -> int:
 
 def classify_obd(response: VendorResponse) -> VendorError | None:
     """OBD bodies: `{"details","status","code":"<http code as string>",…}`; the AWS
-    gateway in front answers a bad x-api-key with `{"message":"Forbidden",…}`."""
+    gateway in front answers a bad x-api-key with `{"message":"Forbidden",…}`. The
+    documented errors come from errors.OBD_ERRORS, each with whom it is about."""
     data = response.data
     if not isinstance(data, dict):
         return None  # the seam's defaults: 5xx Unavailable, non-JSON MalformedResponse
@@ -148,28 +123,20 @@ def classify_obd(response: VendorResponse) -> VendorError | None:
     code = _code(data.get("code"), response.status_code)
     message = extract_message(data) or f"HTTP {code}"
     kwargs = {"vendor_code": data.get("code"), "payload": data}
-    if code == 403:
-        lowered = message.lower()
-        kind = next((kind for text, kind in OBD_403_MESSAGES if text in lowered), "auth")
-        if kind == "duplicate":
+    rule = obd_rule(code, message)
+    if rule is not None:
+        if rule.error is DuplicateReference:
             ttl = REMAINING_TTL.search(message)
-            return DuplicateReference(
-                message, remaining_ttl=int(ttl.group(1)) if ttl else None, **kwargs
-            )
-        if kind == "rate_limited":
-            return RateLimited(message, **kwargs)
-        if kind == "rejected":
-            return Rejected(message, **kwargs)
-        return AuthFailed(message, **kwargs)
-    if code == 401:
-        return AuthFailed(message, **kwargs)
+            kwargs["remaining_ttl"] = int(ttl.group(1)) if ttl else None
+        return rule.to_error(message, **kwargs)
+    # Not in the seed's table (e.g. a wrong secret, which the docs put under 403).
+    if code in (401, 403):
+        return AuthFailed(message, hint=UNDOCUMENTED_HINT, **kwargs)
     if code == 429:
         return RateLimited(message, retry_after=parse_retry_after(response.headers), **kwargs)
     if code >= 500:
-        if OBD_ACCOUNT_500 in message:
-            return AuthFailed(message, **kwargs)
         return Unavailable(message, **kwargs)
-    return Rejected(message, **kwargs)
+    return Rejected(message, fault=Fault.ACCOUNT, hint=UNDOCUMENTED_HINT, **kwargs)
 
 
 def classify_rest(response: VendorResponse) -> VendorError | None:
@@ -190,7 +157,10 @@ def classify_rest(response: VendorResponse) -> VendorError | None:
     code = _code(data.get("code"), response.status_code)
     message = extract_message(data) or f"HTTP {code}"
     kwargs = {"vendor_code": data.get("code"), "payload": data}
-    if UNAUTHORIZED in message.lower() or code in (401, 403):
+    rule = rest_rule(code, message)
+    if rule is not None and rule.error is not RateLimited:
+        return rule.to_error(message, **kwargs)
+    if code in (401, 403):
         return AuthFailed(message, **kwargs)
     if code == 429 or response.status_code == 429:
         return RateLimited(message, retry_after=parse_retry_after(response.headers), **kwargs)

@@ -28,6 +28,7 @@ from telephony.vendors.base import (
 from telephony.vendors.client_base import VendorClient
 from telephony.vendors.http import VendorResponse, parse_retry_after
 
+from .errors import rule_for, validation_fault
 from .mapping import cdr_from_status, parse_time
 
 DEFAULT_BASE_URL = "https://call.ocatelkom.co.id/api/v1"
@@ -37,23 +38,6 @@ DEFAULT_BASE_URL = "https://call.ocatelkom.co.id/api/v1"
 # config `audio_list_path` / `numbers_path` pins one.
 AUDIO_LIST_PATHS = ("/audio-list", "/list-audio")
 NUMBERS_PATHS = ("/number", "/numbers")
-
-# OCA error code -> typed error (v1 table; 5, 9, 43, 45 are the v2 gateway's codes).
-ERROR_CODES: dict[int, type[VendorError]] = {
-    13: Unavailable,  # Internal Error (500)
-    17: AuthFailed,  # Invalid Authentication Credentials (401)
-    19: AuthFailed,  # Missing Authorization Header (406 in v1)
-    33: Rejected,  # Setting Is Not Exist (404)
-    39: Rejected,  # validation (406), message is an express-validator list
-    41: Rejected,  # User Is Not Exist (404)
-    51: AuthFailed,  # Account Expired (401): fix the account, retrying will not help
-    55: Rejected,  # Your Quota Is not Enough (401): top up first
-    57: RateLimited,  # Reached Maximum Concurrent Call Limit (401): try again later
-    5: Rejected,  # low-balance (v2)
-    9: RateLimited,  # Too Many Request (v2)
-    43: AuthFailed,  # Auth token is not supplied (v2)
-    45: AuthFailed,  # Auth token is not valid (v2)
-}
 
 MP3_CONTENT_TYPES = {"audio/mpeg", "audio/mp3", "audio/mpeg3", "audio/x-mpeg-3", "audio/x-mp3"}
 
@@ -116,26 +100,28 @@ def classify(response: VendorResponse) -> VendorError | None:
     code = _code(errors[0].get("code"))
     message = "; ".join(m for m in (_message(e.get("message")) for e in errors) if m)
     message = message or f"OCA error {code}"
-    kind = ERROR_CODES.get(code) if isinstance(code, int) else None
-    if kind is None:
-        status = response.status_code
-        if status in (401, 403):
-            kind = AuthFailed
-        elif status == 429:
-            kind = RateLimited
-        elif status >= 500:
-            kind = Unavailable
-        else:
-            kind = Rejected
     kwargs = {
         "vendor": "oca",
         "status_code": response.status_code,
         "vendor_code": code,
         "payload": data,
     }
-    if kind is RateLimited:
+    rule = rule_for(code)  # errors.ERRORS: the documented codes and whom each is about
+    if rule is not None:
+        if rule.error is RateLimited:
+            kwargs["retry_after"] = parse_retry_after(response.headers)
+        error = rule.to_error(message, **kwargs)
+        if rule.code == "39":
+            error.fault = validation_fault(errors[0].get("message"))
+        return error
+    status = response.status_code
+    if status in (401, 403):
+        return AuthFailed(message, **kwargs)
+    if status == 429:
         return RateLimited(message, retry_after=parse_retry_after(response.headers), **kwargs)
-    return kind(message, **kwargs)
+    if status >= 500:
+        return Unavailable(message, **kwargs)
+    return Rejected(message, **kwargs)
 
 
 class RouteNotFound(Rejected):

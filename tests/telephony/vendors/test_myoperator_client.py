@@ -13,9 +13,9 @@ from telephony.models import Call, CallRecord, SandboxCall
 from telephony.vendors.base import (
     AuthFailed,
     CallStatus,
+    Fault,
     InvalidRequest,
     PlacedCall,
-    RateLimited,
     Rejected,
 )
 from telephony.vendors.myoperator import sandbox
@@ -242,14 +242,16 @@ def test_an_unknown_panel_user_is_rejected_with_the_vendors_message(mo):
     assert caught.value.status_code == 400
 
 
-def test_too_many_calls_to_one_number_is_rate_limited_and_not_retried(
+def test_too_many_calls_to_one_number_waits_for_the_numbers_next_day_and_is_not_retried(
     mo, mo_account, audit_rows, monkeypatch
 ):
     monkeypatch.setattr(sandbox, "MAX_CALLS_PER_NUMBER_PER_DAY", 1)
     mo.call_ivr(number="+919212990001", public_ivr_id=IVR, reference_id=ref())
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(Rejected) as caught:
         mo.call_ivr(number="+919212990001", public_ivr_id=IVR, reference_id=ref())
     assert caught.value.message == "Maximum number of requests for this number have exceeded."
+    # About this number only, until its next day: not a rate limit of the account.
+    assert caught.value.fault == Fault.CONTACT and caught.value.next_day
     assert len(audit_rows(mo_account)) == 2
 
 

@@ -7,8 +7,10 @@ import pytest
 
 from telephony.models import CallRecord, SandboxCall, SandboxRecord
 from telephony.vendors.base import (
+    AccountBlocked,
     AuthFailed,
     CallStatus,
+    Fault,
     InvalidRequest,
     MalformedResponse,
     PlacedCall,
@@ -89,9 +91,10 @@ def test_an_expired_account_fails_the_check_with_code_51(oca):
     sandbox.update_tenant(USERNAME, status="expired")
     check = oca.check_connection()
     assert not check.ok and check.message == "Account Expired"
-    with pytest.raises(AuthFailed) as caught:
+    with pytest.raises(AccountBlocked) as caught:
         oca.list_numbers()
     assert caught.value.vendor_code == 51 and caught.value.status_code == 401
+    assert caught.value.fault == Fault.ACCOUNT
 
 
 def test_a_login_without_user_settings_is_rejected_with_code_41(oca):

@@ -9,6 +9,7 @@ import pytest
 
 from telephony.models import ProviderRequest, SandboxCall
 from telephony.vendors.base import (
+    AccountBlocked,
     AuthFailed,
     InvalidRequest,
     MalformedResponse,
@@ -232,7 +233,13 @@ def test_no_secret_reaches_an_audit_row_a_log_line_or_an_error(
             action()
         except (VendorError, InvalidRequest) as exc:
             errors.append(exc)
-    assert [type(error) for error in errors] == [AuthFailed, Rejected, Rejected, InvalidRequest]
+    # Code 33 (an audio or IVR that does not exist) is about the account or campaign.
+    assert [type(error) for error in errors] == [
+        AuthFailed,
+        AccountBlocked,
+        Rejected,
+        InvalidRequest,
+    ]
     fault(client, "error")
     try:
         client.list_numbers()
