@@ -323,10 +323,19 @@ class SandboxConfig(models.Model):
     time_scale = models.FloatField(
         default=1.0, help_text="Simulated seconds per real second (60 = a minute per second)"
     )
+    account_faults = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Account-wide vendor errors switched on (keys of the vendor sandbox's "
+        "ACCOUNT_FAULTS): every matching request gets the vendor's documented answer",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"{self.vendor} sandbox"
+
+    def has_fault(self, key: str) -> bool:
+        return key in (self.account_faults or [])
 
     @classmethod
     def for_vendor(cls, vendor: str) -> "SandboxConfig":

@@ -35,13 +35,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from telephony.vendors.base import (
-    AuthFailed,
+    Fault,
     InvalidRequest,
     RateLimited,
     Rejected,
     VendorError,
 )
-from telephony.vendors.myoperator.contract import DuplicateReference
+from telephony.vendors.myoperator.errors import DuplicateReference
 
 from .clock import attempt_reference, local_day_bounds
 from .dialers import DialPool, NotSent, campaign_problem, dialer_for, lost_answer
@@ -51,6 +51,7 @@ from .outcomes import (
     mark_placed,
     mark_rejected,
     poll_outcomes,
+    put_back,
     read_outcomes,
     recover_stale_dialing,
     requeue_attempt,
@@ -61,7 +62,6 @@ from .targets import build_targets
 
 logger = logging.getLogger("campaigns.engine")
 
-AUTH_BACKOFF_SECONDS = 60
 RATE_LIMIT_BACKOFF_SECONDS = 15
 SERVER_ERROR_BACKOFF_SECONDS = 5
 # Attempts that count against the daily cap: everything that may have rung the number.
@@ -126,6 +126,7 @@ class Runner:
         self._zones = None
         self.finished = False
         self.stopped = False
+        self.halted = False  # the vendor paused the campaign: send nothing more
         self.ran = False
         self.lost_lease = False
         self.dialed = 0
@@ -392,7 +393,12 @@ class Runner:
                 pk__in=ids,
                 status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY],
                 next_attempt_at__lte=now,
-            ).update(status=CampaignTarget.Status.IN_PROGRESS, claim_token=claim, updated_at=now)
+            ).update(
+                status=CampaignTarget.Status.IN_PROGRESS,
+                claim_token=claim,
+                wait_reason="",
+                updated_at=now,
+            )
             targets = list(
                 CampaignTarget.objects.filter(
                     campaign=campaign, claim_token=claim, status=CampaignTarget.Status.IN_PROGRESS
@@ -491,39 +497,88 @@ class Runner:
 
     def dial(self, attempt, target):
         """Send one call and record what the vendor said (in a pool thread or inline)."""
+        if self.halted:
+            # Claimed before the vendor paused the campaign: never sent, so its own
+            # reference id stays, and it waits for the resume like the rest.
+            put_back(
+                attempt,
+                "Not sent: the vendor paused the campaign.",
+                due_at=timezone.now(),
+                refused=False,
+            )
+            return
         try:
             placed = self.dialer.dial(target, attempt.reference_id)
         except NotSent as exc:
-            self.failed(attempt, exc.error, sent=False)
+            self.failed(attempt, exc.error, sent=False, target=target)
         except (VendorError, InvalidRequest) as exc:
-            self.failed(attempt, exc, sent=True)
+            self.failed(attempt, exc, sent=True, target=target)
         else:
             self.placed(attempt, placed.vendor_call_id, "")
 
-    def failed(self, attempt, exc, *, sent: bool):
+    def failed(self, attempt, exc, *, sent: bool, target=None):
+        """What a vendor error means for the campaign, by whom it is about (the vendor's
+        error table, telephony/vendors/<vendor>/errors.py): the account or campaign
+        pauses it and consumes nothing; a contact fails (or waits for its next day);
+        anything else is tried again."""
         if isinstance(exc, DuplicateReference):
             # Only this attempt ever carries this id: the vendor has it, so it was placed.
             self.placed(attempt, "", f"The vendor already had this reference id: {exc.message}")
         elif isinstance(exc, InvalidRequest):
             if campaign_problem(exc):
-                self.requeue(attempt, str(exc), SERVER_ERROR_BACKOFF_SECONDS)
-                self.campaign.fail(f"The campaign cannot dial: {exc}")
+                self.pause(
+                    attempt,
+                    f"Dialdesk cannot send this campaign's calls: {exc}",
+                    "Fix the campaign (or the vendor account's settings), then resume.",
+                    by="setup",
+                )
             else:
                 self.reject(attempt, str(exc))
-        elif isinstance(exc, AuthFailed):
-            reason = f"The vendor rejects our credentials: {exc.message}"
-            self.block(reason, AUTH_BACKOFF_SECONDS)
-            self.requeue(attempt, reason, AUTH_BACKOFF_SECONDS)
+        elif exc.fault == Fault.ACCOUNT:
+            self.pause(attempt, exc.message, exc.hint)
+        elif exc.next_day and exc.fault == Fault.CONTACT:
+            self.defer_to_next_day(attempt, target, exc)
         elif isinstance(exc, RateLimited):
             wait = exc.retry_after or RATE_LIMIT_BACKOFF_SECONDS
             self.block("The vendor is rate limiting us.", wait)
             self.requeue(attempt, f"Rate limited: {exc.message}", wait)
-        elif isinstance(exc, Rejected):
+        elif isinstance(exc, Rejected) and exc.fault == Fault.CONTACT:
             self.reject(attempt, exc.message)
         elif sent and lost_answer(exc):
             self.lost(attempt, exc.message)
         else:
             self.requeue(attempt, f"The vendor failed: {exc.message}", SERVER_ERROR_BACKOFF_SECONDS)
+
+    def pause(self, attempt, words: str, hint: str, *, by: str = "vendor"):
+        """The account or the campaign is refused: the attempt goes back unconsumed and
+        the campaign pauses with the vendor's words; Resume sends it again, once."""
+        self.halted = True
+        self.stopped = True
+        put_back(
+            attempt,
+            f"Refused by the vendor, sent again on resume: {words}",
+            due_at=timezone.now(),
+            refused=by == "vendor",
+        )
+        self.campaign.pause_for_vendor(words, hint, by=by)
+
+    def defer_to_next_day(self, attempt, target, exc):
+        """The vendor's daily limit for this number: it waits for its own next local day;
+        the other numbers dial on."""
+        from campaigns.models import CampaignTarget
+
+        zone_name = self.effective_zone(target.time_zone if target is not None else "")
+        _, next_day = local_day_bounds(timezone.now(), zone_name)
+        words = (
+            f"The vendor's daily limit for this number: {exc.message} "
+            "Called again on the contact's next day."
+        )
+        put_back(
+            attempt,
+            words,
+            due_at=next_day,
+            wait_reason=CampaignTarget.WaitReason.VENDOR_DAY_LIMIT,
+        )
 
     def block(self, reason: str, seconds: float):
         self.block_reason = reason

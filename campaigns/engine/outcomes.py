@@ -2,6 +2,7 @@
 target (answered, a retry after the interval, or failed with the status)."""
 
 import logging
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,8 @@ logger = logging.getLogger("campaigns.engine")
 
 # A lost MyOperator answer: send the same reference id again after this many seconds.
 RESEND_AFTER_SECONDS = 5
+# The suffix of a reference id given anew after the vendor refused the request.
+REFUSED_SUFFIX = re.compile(r"-r(\d+)$")
 
 
 def dialing_stale_seconds() -> float:
@@ -203,6 +206,56 @@ def requeue_attempt(attempt, words: str, seconds: float, *, keep_dialed_at: bool
             claim_token="",
             updated_at=now,
         )
+
+
+def refused_reference(reference_id: str) -> str:
+    """The reference id an attempt is sent with after the vendor refused it: its own id
+    with -r1, -r2, ... MyOperator's documents do not say whether a refused request's id
+    is locked like a placed one's; if it were, resending the same id would come back
+    "already taken", which the engine must read as "placed" (the very answer that tells
+    a lost request went through). A fresh id keeps that answer meaning what it means."""
+    match = REFUSED_SUFFIX.search(reference_id)
+    base = reference_id[: match.start()] if match else reference_id
+    return f"{base}-r{int(match.group(1)) + 1 if match else 1}"
+
+
+def put_back(attempt, words: str, *, due_at, refused: bool = True, wait_reason: str = ""):
+    """The vendor did not place this attempt (it refused it, or it was never sent): the
+    same attempt row waits QUEUED and uncounted (no dialed_at), its target goes back to
+    what it was before the claim, due at `due_at`. A refused attempt gets a fresh
+    reference id (refused_reference). Returns True when it moved."""
+    from campaigns.models import CampaignAttempt, CampaignTarget
+
+    now = timezone.now()
+    changes = {
+        "status": CampaignAttempt.Status.QUEUED,
+        "dialed_at": None,
+        "error": words,
+        "updated_at": now,
+    }
+    if refused:
+        changes["reference_id"] = refused_reference(attempt.reference_id)
+    # Before its claim, a target on its first attempt was pending, a later one a retry.
+    waiting = CampaignTarget.Status.PENDING if attempt.attempt <= 1 else CampaignTarget.Status.RETRY
+    with transaction.atomic():
+        moved = CampaignAttempt.objects.filter(
+            pk=attempt.pk, status=CampaignAttempt.Status.DIALING
+        ).update(**changes)
+        if not moved:
+            return False
+        CampaignTarget.objects.filter(
+            pk=attempt.target_id, status=CampaignTarget.Status.IN_PROGRESS
+        ).update(
+            status=waiting,
+            next_attempt_at=due_at,
+            wait_reason=wait_reason,
+            last_error=words if wait_reason else F("last_error"),
+            claim_token="",
+            updated_at=now,
+        )
+    if refused:
+        attempt.reference_id = changes["reference_id"]
+    return True
 
 
 def mark_lost(attempt, words: str, *, resend: bool):

@@ -84,6 +84,11 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
 
+    class PausedBy(models.TextChoices):
+        PERSON = "person", "Paused"
+        VENDOR = "vendor", "Paused by the vendor"
+        SETUP = "setup", "Paused: cannot dial"
+
     # States a campaign leaves only by a person's action or the engine.
     ACTIVE_STATES = (State.SCHEDULED, State.RUNNING, State.PAUSED)
     FINAL_STATES = (State.STOPPED, State.COMPLETED, State.FAILED)
@@ -147,6 +152,10 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
     # Lifecycle
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     state_reason = models.TextField(blank=True, help_text="Why it failed or stopped")
+    # A paused campaign: who paused it; for the vendor, its own words and what to do.
+    paused_by = models.CharField(max_length=10, choices=PausedBy.choices, blank=True)
+    vendor_error = models.TextField(blank=True, help_text="The vendor's words that paused it")
+    vendor_hint = models.TextField(blank=True, help_text="What to do before resuming")
     vendor_campaign_id = models.CharField(max_length=64, blank=True)
     vendor_status = models.CharField(max_length=40, blank=True)
     run = models.PositiveSmallIntegerField(
@@ -320,6 +329,9 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             (self.State.SCHEDULED, self.State.RUNNING),
             state=self.State.PAUSED,
             state_reason=f"Paused by {user}." if user else "Paused.",
+            paused_by=self.PausedBy.PERSON,
+            vendor_error="",
+            vendor_hint="",
             paused_at=timezone.now(),
             # Free the runner lease now: the runner stops at its next loop, and a prompt
             # Resume's runner must not find the lease taken.
@@ -329,11 +341,51 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             return False, "The campaign changed state; reload the page."
         return True, "Paused: no new calls start; calls in progress finish."
 
+    def pause_for_vendor(self, words: str, hint: str = "", *, by: str = PausedBy.VENDOR) -> bool:
+        """The vendor refused the account or the campaign (its `words`): every call would
+        fail the same way, so stop dialing until someone fixes it and resumes. No number
+        is consumed: the engine puts the refused attempt back first. `by` SETUP: Dialdesk
+        itself found the campaign cannot be sent (e.g. an IVR the account's list lacks)."""
+        label = self.PausedBy(by).label
+        return self._move(
+            (self.State.SCHEDULED, self.State.RUNNING),
+            state=self.State.PAUSED,
+            state_reason=f"{label}: {words}",
+            paused_by=by,
+            vendor_error=words,
+            vendor_hint=hint,
+            paused_at=timezone.now(),
+            runner_token="",
+            runner_seen_at=None,
+        )
+
+    @property
+    def paused_by_vendor(self) -> bool:
+        """Paused because of what the vendor answered (or the campaign cannot be sent),
+        not by a person: the page shows the words and what to do."""
+        return self.state == self.State.PAUSED and self.paused_by in (
+            self.PausedBy.VENDOR,
+            self.PausedBy.SETUP,
+        )
+
+    @property
+    def state_label(self) -> str:
+        """The state in words; a vendor's pause reads differently from a person's."""
+        if self.paused_by_vendor:
+            return self.PausedBy(self.paused_by).label
+        return self.get_state_display()
+
     def resume(self) -> tuple[bool, str]:
         from campaigns.engine import runner_enqueue
 
         if not self._move(
-            (self.State.PAUSED,), state=self.State.RUNNING, state_reason="", paused_at=None
+            (self.State.PAUSED,),
+            state=self.State.RUNNING,
+            state_reason="",
+            paused_by="",
+            vendor_error="",
+            vendor_hint="",
+            paused_at=None,
         ):
             return False, "Only a paused campaign can be resumed."
         runner_enqueue(self)
@@ -402,6 +454,9 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             "name": f"Copy of {self.name}"[:200],
             "state": self.State.DRAFT,
             "state_reason": "",
+            "paused_by": "",
+            "vendor_error": "",
+            "vendor_hint": "",
             "vendor_campaign_id": "",
             "vendor_status": "",
             "run": 1,
@@ -480,6 +535,9 @@ class CampaignTarget(models.Model):
         DND = "dnd", "DND-skipped"
         INVALID = "invalid", "Invalid"
 
+    class WaitReason(models.TextChoices):
+        VENDOR_DAY_LIMIT = "vendor_day_limit", "The vendor's daily limit for the number"
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
     contact = models.ForeignKey(
         "campaigns.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -493,6 +551,13 @@ class CampaignTarget(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=20, blank=True, help_text="Last call outcome")
     last_error = models.TextField(blank=True)
+    wait_reason = models.CharField(
+        max_length=20,
+        choices=WaitReason.choices,
+        blank=True,
+        db_default="",  # the target build inserts rows in SQL, without this column
+        help_text="Why a waiting target is not due yet, when the engine set it aside",
+    )
     claim_token = models.CharField(max_length=36, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -236,3 +236,22 @@ def new_id(prefix: str = "", length: int = 10) -> str:
 
 def now():
     return timezone.now()
+
+
+# --- account-wide errors ------------------------------------------------------------------
+
+
+def account_fault_choices(vendor: str) -> list[tuple[str, str]]:
+    """The account-wide errors a vendor's simulator can be switched to answer with:
+    (key, label) from its sandbox module's ACCOUNT_FAULTS."""
+    import importlib
+
+    for module in ("sandbox", "sandbox_base"):
+        try:
+            loaded = importlib.import_module(f"telephony.vendors.{vendor}.{module}")
+        except ModuleNotFoundError:
+            continue
+        faults = getattr(loaded, "ACCOUNT_FAULTS", None)
+        if faults:
+            return [(key, value[0]) for key, value in faults.items()]
+    return []

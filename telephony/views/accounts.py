@@ -19,6 +19,7 @@ from ..access import role_required
 from ..forms import CREDENTIAL_FORMS, SandboxConfigForm
 from ..htmx import render_page
 from ..models import CallRecord, ProviderAccount, ProviderRequest, SandboxConfig, VendorKind
+from ..sandbox_forms import AccountFaultsForm
 from ..vendors.base import ConnectionCheck, InvalidRequest
 from ..vendors.registry import capabilities_of
 
@@ -283,15 +284,17 @@ def account_delete(request, pk):
 # --- the vendor simulators' fault injection ---------------------------------------------
 
 
-def sandbox_card(vendor: str, label: str, form=None) -> dict:
+def sandbox_card(vendor: str, label: str, form=None, switches=None) -> dict:
     # Unsaved defaults until someone changes them: a GET creates no rows.
     config = SandboxConfig.objects.filter(vendor=vendor).first() or SandboxConfig(vendor=vendor)
+    switches = switches or AccountFaultsForm(config=config)
     return {
         "vendor": vendor,
         "label": label,
         "config": config,
-        "faults": fault_summary(config),
+        "faults": fault_summary(config) + switches.labels(),
         "form": form or SandboxConfigForm(instance=config),
+        "switches": switches,
         "path": f"/sandbox/{vendor}/",
         "installed": simulator_installed(vendor),
     }
@@ -344,14 +347,17 @@ def sandbox_update(request, vendor):
     label = VendorKind(vendor).label
     config = SandboxConfig.for_vendor(vendor)
     form = SandboxConfigForm(request.POST, instance=config)
-    saved = form.is_valid()
+    switches = AccountFaultsForm(request.POST, config=config)
+    saved = form.is_valid() and switches.is_valid()
     if saved:
         form.save()
+        switches.save()
         messages.success(request, f"Saved the {label} sandbox settings.")
         if not request.htmx:
             return redirect("telephony:sandbox_settings")
         form = SandboxConfigForm(instance=config)
-    card = sandbox_card(vendor, label, form)
+        switches = AccountFaultsForm(config=config)
+    card = sandbox_card(vendor, label, form, switches)
     if request.htmx:
         return render(request, "telephony/sandbox_settings.html#sandbox_card", {"card": card})
     cards = [

@@ -1,11 +1,13 @@
 # ruff: noqa: F811 (pytest fixtures are imported by name, then requested as arguments)
 """The engine when the vendor misbehaves or a worker dies: a lost answer is resent with
 the same reference id to MyOperator (never a second call) and never redialed on OCA;
-credentials, rate limits and 5xx put the same attempt back in the queue; a permanent
-rejection fails the contact with the vendor's words."""
+rate limits and 5xx put the same attempt back in the queue; refused credentials or an
+unknown IVR pause the campaign and consume no contact; a permanent rejection of a number
+fails that contact with the vendor's words."""
 
 import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -186,7 +188,7 @@ def test_an_attempt_left_dialing_by_a_dead_myoperator_worker_is_sent_once_with_i
     assert SandboxCall.objects.filter(reference_id=attempt.reference_id).count() == 1
 
 
-def test_rejected_credentials_requeue_the_same_attempt_and_say_so_in_the_vendors_words(
+def test_rejected_credentials_pause_the_campaign_by_the_vendor_and_consume_no_contact(
     sandbox_url, fast_engine
 ):
     account = make_account("oca", sandbox_url, password="not-the-password")
@@ -197,16 +199,18 @@ def test_rejected_credentials_requeue_the_same_attempt_and_say_so_in_the_vendors
     attempt = campaign.attempts.get()
     assert attempt.status == CampaignAttempt.Status.QUEUED and attempt.dialed_at is None
     assert campaign.targets.get().status == CampaignTarget.Status.PENDING
-    assert runner.step() == 0
     campaign.refresh_from_db()
-    assert campaign.idle_reason == (
-        "The vendor rejects our credentials: Invalid Authentication Credentials"
-    )
+    assert campaign.paused_by_vendor and campaign.state_label == "Paused by the vendor"
+    assert campaign.vendor_error == "Invalid Authentication Credentials"
+    assert "dashboard login" in campaign.vendor_hint
+    assert runner.step() == 0 and runner.stopped
+    runner.close()
 
-    runner.close()  # the worker ends; the next one reads the fixed account
     account.set_secrets({"password": oca_sandbox.SANDBOX_CREDENTIALS["password"]})
     account.save()
-    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=True):
+    with mock.patch("campaigns.engine.runner_enqueue"):
+        assert campaign.resume()[0]
+    with time_machine.travel(timezone.now() + timedelta(seconds=3), tick=True):
         assert Runner(campaign).step() == 1
 
     assert campaign.attempts.count() == 1
@@ -263,16 +267,17 @@ def test_a_contact_the_ivr_cannot_be_filled_for_is_rejected_with_the_reason(oca)
     assert "nomor_inet" in target.last_error
 
 
-def test_an_ivr_the_account_does_not_have_fails_the_campaign_with_the_reason(oca):
+def test_an_ivr_the_account_does_not_have_pauses_the_campaign_with_the_reason(oca):
     campaign = make_campaign(oca, [oca_number("answered")], ivr_id="no-such-ivr")
     Runner(campaign).step()
 
     campaign.refresh_from_db()
-    assert campaign.state == Campaign.State.FAILED
+    assert campaign.state == Campaign.State.PAUSED and campaign.paused_by == "setup"
     assert "no IVR with id no-such-ivr" in campaign.state_reason
-    # A failed campaign calls no one: its waiting numbers are closed as not dialed.
+    # Nothing consumed: the number waits, undialed, for the campaign to be fixed.
     target = campaign.targets.get()
-    assert (target.status, target.last_status) == (CampaignTarget.Status.FAILED, "not_dialed")
+    assert (target.status, target.attempts) == (CampaignTarget.Status.PENDING, 0)
+    assert campaign.attempts.get().status == CampaignAttempt.Status.QUEUED
     assert sandbox_calls(vendor="oca").count() == 0
 
 

@@ -52,6 +52,9 @@ ERRORS = {
     "server_error": (500, "internal server error"),
     "rate_limited": (429, "too many requests"),
 }
+# Account-wide errors an admin switches on (Sandboxes page, SandboxConfig.account_faults):
+# key -> (label, ERRORS key). The installer's accounts have no billing, so only auth.
+ACCOUNT_FAULTS = {"auth": ("Credentials refused (401)", "auth")}
 EMPTY_MESSAGES = {"cdr": "cdr not found", "campaign": "campaign not found"}
 FOUND_MESSAGES = {"cdr": "cdr found", "campaign": "campaign found"}
 RATE_LIMIT_RETRY_AFTER = "1"
@@ -127,7 +130,7 @@ def endpoint(*methods: str):
             if request.method not in methods:
                 return error_response("method")
             tenant = tenant_of(request)
-            if tenant is None:
+            if tenant is None or "auth" in (SandboxConfig.for_vendor(VENDOR).account_faults or []):
                 return error_response("auth")
             body = {}
             if request.method != "GET" and request.body.strip():

@@ -33,6 +33,27 @@ PUBLIC_IVRS = {
     "66f2a1c0b3d94": "Sales follow-up",
     "66f2a1c0b3d95": "Payment reminder",
 }
+# Account-wide errors an admin switches on (Sandboxes page, SandboxConfig.account_faults):
+# key -> (label, HTTP status, the seed's words). Each answers every OBD call it applies to.
+ACCOUNT_FAULTS = {
+    "ip_unauthorized": ("Our IP is not allowed", 403, "Your IP is unauthorized access denied"),
+    "anonymous_disabled": (
+        "Anonymous dial (number_2) is off",
+        403,
+        "Your annonymous feature is not enabled",  # sic: the vendor's spelling
+    ),
+    "billing_expired": ("Billing expired", 403, "Your billing usage has been Expired."),
+    "company_details_incomplete": (
+        "Company details incomplete",
+        500,
+        "We are unable to process your request due to incomplete company_details",
+    ),
+    "one_call_per_number": (
+        "One call per number a day",
+        403,
+        "Maximum number of requests for this number have exceeded.",
+    ),
+}
 REFERENCE_TTL_SECONDS = 2 * 24 * 3600  # a used reference_id stays locked ~2 days (C)
 # "Call on same number is allowed only few times in a day" (C); the limit is a setting.
 MAX_CALLS_PER_NUMBER_PER_DAY = 50
@@ -63,6 +84,12 @@ def obd_error(code: int, details: str, reference_id=None) -> JsonResponse:
     if reference_id:
         body["reference_id"] = reference_id
     return JsonResponse(body, status=code)
+
+
+def account_fault(key: str, reference_id=None) -> JsonResponse:
+    """The vendor's answer for an account-wide error switched on in the sandbox."""
+    _, status, words = ACCOUNT_FAULTS[key]
+    return obd_error(status, words, reference_id=reference_id)
 
 
 def rest_error(message: str, code: int = 400, http_status: int | None = None) -> JsonResponse:
@@ -297,11 +324,14 @@ def create_call(*, company, kind, number, did, reference_id="", params=None, tal
 @require_POST
 def obd_call(request):
     """POST /obd-api-v1: place a peer-to-peer (type 1) or IVR (type 2) call."""
-    from telephony.models import SandboxCall
+    from telephony.models import SandboxCall, SandboxConfig
 
     api_key = request.headers.get("x-api-key", "")
     if not same_secret(api_key, SANDBOX_CREDENTIALS["x_api_key"]):
         return JsonResponse(GATEWAY_FORBIDDEN, status=403)
+    switched_on = SandboxConfig.for_vendor(VENDOR).account_faults or []
+    if "ip_unauthorized" in switched_on:
+        return account_fault("ip_unauthorized")  # checked before anything in the body
     try:
         body = json.loads(request.body or b"null")
     except ValueError:
@@ -312,13 +342,19 @@ def obd_call(request):
     problem = validate_obd(body)
     if problem:
         return obd_error(*problem, reference_id=reference_id)
+    for key in ("billing_expired", "company_details_incomplete"):
+        if key in switched_on:
+            return account_fault(key, reference_id)
+    if body.get("number_2") and "anonymous_disabled" in switched_on:
+        return account_fault("anonymous_disabled", reference_id)
     number = body["number"]
     at = now()
+    limit = 1 if "one_call_per_number" in switched_on else MAX_CALLS_PER_NUMBER_PER_DAY
     with transaction.atomic():
         recent = SandboxCall.objects.filter(
             vendor=VENDOR, tenant=COMPANY, to_number=number, created_at__gte=at - timedelta(days=1)
         )
-        if recent.count() >= MAX_CALLS_PER_NUMBER_PER_DAY:
+        if recent.count() >= limit:
             return obd_error(
                 403, "Maximum number of requests for this number have exceeded.", reference_id
             )

@@ -56,6 +56,12 @@ SANDBOX_ACCOUNTS = {
     for creds in (SANDBOX_CREDENTIALS, SANDBOX_PARTNER_CREDENTIALS)
 }
 
+# Account-wide errors an admin switches on (Sandboxes page, SandboxConfig.account_faults),
+# for every login: key -> (label, OCA code). Per-login settings are in ensure_tenant.
+ACCOUNT_FAULTS = {
+    "quota_not_enough": ("Quota used up (code 55, on calls)", 55),
+    "account_expired": ("Account expired (code 51)", 51),
+}
 # Live calls a tenant may have before /call answers code 57 (per-tenant, editable).
 DEFAULT_MAX_CONCURRENT_CALLS = 10
 # Longest simulated life of a call (queue + longest ring + longest talk), in seconds.
@@ -174,6 +180,11 @@ def update_tenant(tenant: str, **fields) -> SandboxRecord:
     return setting
 
 
+def switched_on(key: str) -> bool:
+    """An account-wide error switched on for this sandbox (ACCOUNT_FAULTS)."""
+    return key in (SandboxConfig.for_vendor(VENDOR).account_faults or [])
+
+
 def authenticate(request) -> tuple[str | None, JsonResponse | None]:
     """(tenant, None) for a valid Basic login, else (None, OCA's error response)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -206,7 +217,7 @@ def oca_view(*methods: str):
             status = setting.data.get("status", "active")
             if status == "missing":
                 return error_response(41)
-            if status == "expired":
+            if status == "expired" or switched_on("account_expired"):
                 return error_response(51)
             return view(request, tenant, *args, **kwargs)
 
@@ -401,7 +412,7 @@ def make_call(request, tenant):
     with transaction.atomic():
         setting = SandboxRecord.objects.select_for_update().get(pk=ensure_tenant(tenant).pk)
         quota = setting.data.get("quota")
-        if quota is not None and quota <= 0:
+        if (quota is not None and quota <= 0) or switched_on("quota_not_enough"):
             return error_response(55)
         limit = setting.data.get("max_concurrent_calls", DEFAULT_MAX_CONCURRENT_CALLS)
         if live_calls(tenant, now()) >= limit:
