@@ -3,18 +3,30 @@
 It sets timeouts and a User-Agent, retries only what is safe (idempotent requests, on
 429/5xx/connection errors/timeouts, with exponential backoff and full jitter), maps
 failures to the typed errors of telephony.vendors.base, writes one ProviderRequest audit
-row per attempt, and redacts every secret from logs, audit rows and error messages.
+row per attempt, and redacts every secret, in every encoding it can take on the wire
+(redaction.py), from logs, audit rows and error messages.
+
+What a base URL can reach is limited, because an admin types it and its answers are
+shown on the account page:
+- no redirect is followed: a vendor request carries credentials, and a 3xx could hand
+  them to another origin; it is an error (`Redirected`) naming the new location;
+- no request goes to a link-local or cloud metadata address (destinations.py);
+- only a vendor answer (JSON that the client accepted, or that carries the vendor's error
+  envelope) is quoted in an error message or an audit row; anything else (an HTML page,
+  a JSON document of some other service) is described by its status, content type and
+  size, never quoted.
+A credential that an HTTP header cannot carry (outside Latin-1) is refused before sending
+(`UnsendableCredential`), naming the header, never its characters.
 """
 
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -27,34 +39,29 @@ from .base import (
     Unavailable,
     VendorError,
 )
+from .destinations import ForbiddenDestination, GuardedAdapter, check_url
+from .redaction import REDACTED, SECRET_KEYS, Redactor
+
+__all__ = [
+    "REDACTED",
+    "SECRET_KEYS",
+    "BlockedDestination",
+    "Redactor",
+    "Redirected",
+    "UnsendableCredential",
+    "VendorHTTP",
+    "VendorResponse",
+]
 
 logger = logging.getLogger("telephony.vendors")
 
 USER_AGENT = "Dialdesk/0.1 (+https://github.com/dialdesk)"
-REDACTED = "[redacted]"
 EXCERPT_LIMIT = 2000
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-
-# Field and header names whose values are secrets whatever they contain.
-SECRET_KEYS = {
-    "token",
-    "secret_token",
-    "x-api-key",
-    "x_api_key",
-    "api_key",
-    "auth",
-    "authorization",
-    "password",
-    "otp",
-    "access_token",
-    "refresh_token",
-    "client_secret",
-}
-_SECRET_KEY_PATTERN = "|".join(re.escape(key) for key in sorted(SECRET_KEYS, key=len, reverse=True))
-# "key": "value" in JSON, key=value in forms and query strings.
-_JSON_SECRET = re.compile(rf'("(?:{_SECRET_KEY_PATTERN})"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
-_FORM_SECRET = re.compile(rf"(?<![\w-])((?:{_SECRET_KEY_PATTERN})=)[^&\s]*", re.I)
+# Content types whose body an audit row may quote when a caller asked for a non-JSON
+# answer (Omilia's CSV export); anything else (audio, …) is summarized.
+TEXT_TYPES = ("text/", "application/json", "application/csv", "application/xml")
 
 
 @dataclass
@@ -68,31 +75,41 @@ class VendorResponse:
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
 
+    @property
+    def content_type(self) -> str:
+        for name, value in self.headers.items():
+            if name.lower() == "content-type":
+                return str(value).split(";")[0].strip().lower() or "no content type"
+        return "no content type"
+
 
 # classify(response) -> an exception to raise, or None to accept the response.
 Classifier = Callable[[VendorResponse], VendorError | None]
 
 
-class Redactor:
-    """Removes known secret values and secret-named fields from any text."""
+class Redirected(Rejected):
+    """The vendor answered with a redirect. The seam never follows one: the request
+    carries credentials (headers such as CPaaS's `auth`) that must not go elsewhere."""
 
-    def __init__(self, secrets: Iterable[str] = ()):
-        self.secrets: set[str] = set()
-        for secret in secrets:
-            self.add(secret)
+    kind = "redirected"
 
-    def add(self, secret: str | None):
-        # Very short values would redact ordinary text; they are not secrets worth the name.
-        if secret and len(str(secret)) >= 4:
-            self.secrets.add(str(secret))
+    def __init__(self, message, *, location: str = "", **kwargs):
+        super().__init__(message, **kwargs)
+        self.location = location
 
-    def __call__(self, text: str) -> str:
-        if not text:
-            return text
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        text = _JSON_SECRET.sub(rf'\1"{REDACTED}"', text)
-        return _FORM_SECRET.sub(rf"\1{REDACTED}", text)
+
+class BlockedDestination(Rejected):
+    """The URL points at a link-local or cloud metadata address (destinations.py):
+    nothing was sent."""
+
+    kind = "destination refused"
+
+
+class UnsendableCredential(AuthFailed):
+    """A credential holds characters an HTTP header cannot carry (outside Latin-1, or
+    line breaks): nothing was sent. Fix the account, retrying will not help."""
+
+    kind = "credential cannot be sent"
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
@@ -115,11 +132,15 @@ def parse_retry_after(headers) -> float | None:
 
 
 def default_classify(response: VendorResponse, vendor: str) -> VendorError | None:
-    """Map HTTP status codes to typed errors; vendors refine this with their own bodies."""
+    """Map HTTP status codes to typed errors; vendors refine this with their own bodies.
+
+    The message is the vendor's own (from its JSON error envelope) or, for an answer that
+    is not a vendor's, its status only: a base URL pointing at some other server must not
+    make that server's page readable through Dialdesk."""
     status = response.status_code
     if status < 400:
         return None
-    message = extract_message(response.data) or response.text[:300] or f"HTTP {status}"
+    message = extract_message(response.data) or non_vendor_message(response)
     kwargs = {"vendor": vendor, "status_code": status, "payload": response.data}
     if status in (401, 403):
         return AuthFailed(message, **kwargs)
@@ -147,6 +168,34 @@ def extract_message(data: Any) -> str:
     return ""
 
 
+def describe_body(response: VendorResponse) -> str:
+    """What an audit row stores instead of a body that is not a vendor answer."""
+    return f"[not a vendor answer: {response.content_type}, {len(response.content):,} bytes]"
+
+
+def non_vendor_message(response: VendorResponse) -> str:
+    """The error message for an answer without a vendor error message: its status, and
+    what kind of body came back (never the body)."""
+    status = response.status_code
+    if not response.content:
+        return f"HTTP {status} with an empty answer."
+    return (
+        f"The answer (HTTP {status}, {response.content_type}, {len(response.content):,} "
+        "bytes) is not from the vendor's API: check the account's base URL."
+    )
+
+
+def header_problem(value: Any) -> str:
+    """Why `value` cannot travel in an HTTP header, or "" if it can. requests encodes
+    header values (and Basic credentials) as Latin-1 and refuses line breaks."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    if any(ord(char) > 0xFF for char in text):
+        return "characters outside Latin-1 (such as €, 中 or emoji)"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text if char != "\t"):
+        return "line breaks or other control characters"
+    return ""
+
+
 class VendorHTTP:
     """An HTTP session for one vendor account. Clients call `request` and nothing else."""
 
@@ -166,12 +215,20 @@ class VendorHTTP:
         config = settings.VENDOR_HTTP
         self.timeout = timeout or (config["connect_timeout"], config["read_timeout"])
         self.max_retries = config["max_retries"] if max_retries is None else max_retries
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, GuardedAdapter())
+        self.session = session
         self.session.headers["User-Agent"] = USER_AGENT
 
     def add_secret(self, secret: str | None):
         """Register a secret learned at run time (e.g. an OAuth access token)."""
         self.redact.add(secret)
+
+    def add_basic_auth(self, username: str, password: str | None):
+        """Register an HTTP Basic login, so that its header's base64 token is redacted."""
+        self.redact.add_basic(username, password)
 
     def request(
         self,
@@ -196,30 +253,47 @@ class VendorHTTP:
         something is never retried unless the caller knows the vendor deduplicates it.
         `classify` inspects a response and returns the error to raise (or None); it runs
         before the status-code defaults so vendor bodies (HTTP 200 errors too) win.
+        Redirects are errors, never followed.
         """
         method = method.upper()
         retry_allowed = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         endpoint = endpoint or urlsplit(url).path
+        if isinstance(auth, tuple) and len(auth) == 2:
+            self.add_basic_auth(*auth)
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
             response = None
             error: VendorError | None = None
+            vendor_answer = False
             try:
-                raw = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    data=data,
-                    files=files,
-                    headers=headers,
-                    auth=auth,
-                    timeout=timeout or self.timeout,
+                check_url(url)
+                error = self._unsendable(headers, auth)
+                if error is None:
+                    raw = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        data=data,
+                        files=files,
+                        headers=headers,
+                        auth=auth,
+                        timeout=timeout or self.timeout,
+                        allow_redirects=False,
+                    )
+                    response = self._wrap(raw, expect_json)
+                    error, vendor_answer = self._classify(response, url, classify, expect_json)
+            except ForbiddenDestination as exc:
+                error = BlockedDestination(str(exc), vendor=self.vendor)
+            except UnicodeError:
+                # _unsendable checks what we pass; this catches what requests adds itself.
+                error = UnsendableCredential(
+                    "A credential of this account holds characters an HTTP header cannot "
+                    "carry (outside Latin-1); nothing was sent. Edit the account.",
+                    vendor=self.vendor,
                 )
-                response = self._wrap(raw, expect_json)
-                error = self._classify(response, classify, expect_json)
             except requests.Timeout:
                 error = Unavailable("The vendor did not answer in time.", vendor=self.vendor)
             except requests.ConnectionError as exc:
@@ -245,6 +319,7 @@ class VendorHTTP:
                 params=params,
                 body=json_body if json_body is not None else data,
                 response=response,
+                vendor_answer=vendor_answer,
                 error=error,
                 latency_ms=latency_ms,
                 attempt=attempt,
@@ -257,6 +332,26 @@ class VendorHTTP:
             retry_after = error.retry_after if isinstance(error, RateLimited) else None
             time.sleep(backoff_delay(attempt - 1, retry_after))
 
+    def _unsendable(self, headers: dict | None, auth: Any) -> VendorError | None:
+        """An error naming the header whose value requests could not send, or None."""
+        problems = [
+            (f"the {name} header", header_problem(value))
+            for name, value in (headers or {}).items()
+            if value is not None
+        ]
+        if isinstance(auth, tuple):
+            login = "the HTTP Basic login (username and password)"
+            problems += [(login, header_problem(part)) for part in auth]
+        for where, problem in problems:
+            if problem:
+                return UnsendableCredential(
+                    f"This account's value for {where} holds {problem}, which an HTTP "
+                    "header cannot carry; nothing was sent. Edit the account and type it "
+                    "again.",
+                    vendor=self.vendor,
+                )
+        return None
+
     def _wrap(self, raw: requests.Response, expect_json: bool) -> VendorResponse:
         response = VendorResponse(
             status_code=raw.status_code, headers=dict(raw.headers), content=raw.content
@@ -268,22 +363,57 @@ class VendorHTTP:
                 response.data = None
         return response
 
-    def _classify(self, response, classify, expect_json) -> VendorError | None:
+    def _classify(
+        self, response: VendorResponse, url: str, classify, expect_json: bool
+    ) -> tuple[VendorError | None, bool]:
+        """(the error to raise or None, whether the body is a vendor answer to quote)."""
+        is_json = response.data is not None
+        if 300 <= response.status_code < 400:
+            return self._redirect(response, url), False
         error = classify(response) if classify else None
         if error is not None:
             error.vendor = error.vendor or self.vendor
             error.status_code = error.status_code or response.status_code
-            return error
+            # The vendor's own envelope, unless the hook says the shape is wrong or found
+            # no vendor message in it.
+            recognized = not isinstance(error, MalformedResponse) and (
+                error.message != non_vendor_message(response)
+            )
+            return error, is_json and recognized
         error = default_classify(response, self.vendor)
         if error is not None:
-            return error
-        if expect_json and response.content and response.data is None:
+            return error, bool(extract_message(response.data))
+        if expect_json and response.content and not is_json:
             return MalformedResponse(
                 "The vendor's answer is not valid JSON.",
                 vendor=self.vendor,
                 status_code=response.status_code,
+            ), False
+        textual = response.content_type.startswith(TEXT_TYPES)
+        return None, is_json or (not expect_json and textual)
+
+    def _redirect(self, response: VendorResponse, url: str) -> Redirected:
+        status = response.status_code
+        location = next(
+            (str(v) for k, v in response.headers.items() if k.lower() == "location"), ""
+        )
+        if not location:
+            return Redirected(
+                f"The vendor answered HTTP {status} (a redirect without a location). Check "
+                "the account's base URL.",
+                vendor=self.vendor,
+                status_code=status,
             )
-        return None
+        target = urljoin(url, location)
+        if len(target) > 300:
+            target = target[:300] + "…"
+        return Redirected(
+            f"The vendor answered with a redirect ({status}) to {target}; Dialdesk does not "
+            "follow redirects with credentials. Check the account's base URL.",
+            vendor=self.vendor,
+            status_code=status,
+            location=target,
+        )
 
     def _audit(
         self,
@@ -294,6 +424,7 @@ class VendorHTTP:
         params,
         body,
         response,
+        vendor_answer,
         error,
         latency_ms,
         attempt,
@@ -301,9 +432,16 @@ class VendorHTTP:
     ):
         from telephony.models import ProviderRequest
 
+        # Redact, then cut: a secret cut in half would not be recognized. (The first cut,
+        # at four times the limit, only bounds the work; it is far past what is kept.)
         shown_url = self.redact(self._url_with_params(url, params))
-        request_excerpt = self.redact(_excerpt(body))
-        response_excerpt = self.redact(response.text[:EXCERPT_LIMIT]) if response else ""
+        request_excerpt = self.redact(_excerpt(body)[: EXCERPT_LIMIT * 4])[:EXCERPT_LIMIT]
+        if response is None or not response.content:
+            response_excerpt = ""
+        elif vendor_answer:
+            response_excerpt = self.redact(response.text[: EXCERPT_LIMIT * 4])[:EXCERPT_LIMIT]
+        else:
+            response_excerpt = describe_body(response)
         ProviderRequest.objects.create(
             account=self.account,
             vendor=self.vendor,
@@ -342,17 +480,16 @@ class VendorHTTP:
 
 
 def _excerpt(body: Any) -> str:
+    """The request body as text, whole (the caller redacts, then cuts)."""
     if body is None:
         return ""
     if isinstance(body, bytes):
-        text = body.decode("utf-8", errors="replace")
-    elif isinstance(body, str):
-        text = body
-    elif isinstance(body, dict | list):
+        return body.decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict | list):
         try:
-            text = json.dumps(body, default=str)
+            return json.dumps(body, default=str)
         except TypeError:
-            text = str(body)
-    else:
-        text = str(body)
-    return text[:EXCERPT_LIMIT]
+            return str(body)
+    return str(body)

@@ -292,11 +292,22 @@ def test_a_400_is_rejected_with_the_vendors_own_message(vendor, sleeps, account,
     assert (row.error_kind, row.error, row.status_code) == ("Rejected", message, 400)
 
 
-def test_a_400_without_a_json_body_is_rejected_with_its_text(vendor, sleeps, account):
+def test_a_400_without_a_json_body_is_rejected_with_its_status_never_its_text(
+    vendor, sleeps, account
+):
+    # A body that is not a vendor's (a base URL pointing at some other server) is never
+    # quoted: the status, content type and size say enough to fix the base URL.
     vendor.program(Reply(400, "Bad Request: missing to", {"Content-Type": "text/plain"}))
 
-    with pytest.raises(Rejected, match="Bad Request: missing to"):
+    with pytest.raises(Rejected) as caught:
         VendorHTTP("cpaas", account=account).request("GET", f"{vendor.url}/x")
+
+    assert caught.value.message == (
+        "The answer (HTTP 400, text/plain, 23 bytes) is not from the vendor's API: "
+        "check the account's base URL."
+    )
+    [row] = rows(account)
+    assert row.response_excerpt == "[not a vendor answer: text/plain, 23 bytes]"
 
 
 def test_a_vendor_that_does_not_answer_in_time_is_unavailable(vendor, sleeps, account):
@@ -331,7 +342,7 @@ def test_a_body_that_is_not_json_is_a_malformed_response(vendor, sleeps, account
 
     [row] = rows(account)
     assert (row.status_code, row.ok, row.error_kind) == (200, False, "MalformedResponse")
-    assert row.response_excerpt == '{"status": "succ'
+    assert row.response_excerpt == "[not a vendor answer: application/json, 16 bytes]"
 
 
 def test_a_malformed_answer_to_a_get_is_retried(vendor, sleeps, account):
@@ -474,7 +485,8 @@ def test_secrets_never_reach_the_audit_rows_the_logs_or_the_errors(vendor, sleep
                 "Authorization": f"Bearer {RUNTIME_TOKEN}",
             },
         ),
-        Reply(401, f"password={PASSWORD}&user=bob rejected", {"Content-Type": "text/plain"}),
+        # (A plain-text body is not quoted at all: see the test of non-vendor answers.)
+        Reply(401, {"message": f"password={PASSWORD}&user=bob rejected"}),
     )
     http = VendorHTTP("omilia", account=account, secrets=[TOKEN, PASSWORD])
     errors = []

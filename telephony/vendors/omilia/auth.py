@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from django.core.cache import cache
 
 from ..base import AuthFailed, InvalidRequest, MalformedResponse, VendorError
-from ..http import VendorResponse
+from ..http import VendorResponse, non_vendor_message
 
 logger = logging.getLogger("telephony.vendors")
 
@@ -158,7 +158,8 @@ def classify_token_response(response: VendorResponse) -> VendorError | None:
             vendor_code=str(data["error"]),
             payload=data,
         )
-    return AuthFailed(response.text[:300] or f"HTTP {status}", status_code=status)
+    # Not Keycloak's envelope (a proxy's or another server's page): its status only.
+    return AuthFailed(non_vendor_message(response), status_code=status)
 
 
 class KeycloakAuth:

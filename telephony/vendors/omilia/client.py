@@ -25,7 +25,7 @@ from ..base import (
     VendorError,
 )
 from ..client_base import VendorClient
-from ..http import VendorResponse, extract_message
+from ..http import VendorResponse, extract_message, non_vendor_message
 from .auth import KeycloakAuth, RegionURLs, resolve_urls
 from .records import (
     AvailableNumber,
@@ -76,7 +76,7 @@ def classify_api_response(response: VendorResponse) -> VendorError | None:
     if status in (402, 403):
         # OCP's 403 is "most often No available licenses" or a group the user is not in:
         # a refusal of this request, not of our credentials.
-        message = extract_message(data) or response.text[:300] or f"HTTP {status}"
+        message = extract_message(data) or non_vendor_message(response)
         return Rejected(message, status_code=status, payload=data)
     if status < 300 and isinstance(data, dict) and data.get("success") is False:
         message = str(data.get("message") or "The vendor reported no success.")
