@@ -19,6 +19,9 @@ from .models import (
     lock_active_admins,
     user_change_problems,
 )
+from .vendors.destinations import ForbiddenDestination, check_url
+from .vendors.http import header_problem
+from .vendors.registry import header_credentials
 
 
 class LoginThrottle:
@@ -361,6 +364,15 @@ def secret_field(label: str, *, help_text: str = "", required: bool = True):
     return field
 
 
+def vendor_destination(url: str):
+    """A vendor URL may not point at a link-local or cloud metadata address (the host
+    name resolved); the seam checks again before each request."""
+    try:
+        check_url(url)
+    except ForbiddenDestination as exc:
+        raise forms.ValidationError(str(exc), code="forbidden_destination") from None
+
+
 def url_field(label: str, *, initial: str = "", required: bool = True, help_text: str = ""):
     return forms.URLField(
         label=label,
@@ -369,6 +381,24 @@ def url_field(label: str, *, initial: str = "", required: bool = True, help_text
         max_length=300,
         assume_scheme="https",
         help_text=help_text,
+        validators=[vendor_destination],
+    )
+
+
+def header_error(value: str, where: str, *, secret: bool) -> str:
+    """Why `value` cannot be sent in `where` (an HTTP header), or "". A secret's own
+    characters are not repeated back in the page; a plain setting's are."""
+    problem = header_problem(value)
+    if not problem:
+        return ""
+    if problem.startswith("line breaks"):
+        return f"This is sent in {where}, which cannot carry line breaks or control characters."
+    wide = sorted({char for char in value if ord(char) > 0xFF})
+    which = f"{len(wide)} character(s) outside Latin-1" if secret else "“" + "”, “".join(wide) + "”"
+    return (
+        f"This is sent in {where}, which can carry only Latin-1 (ISO-8859-1) characters, and "
+        f"this value holds {which}. Characters such as €, 中 or emoji cannot be sent; "
+        "accented Latin letters such as é can."
     )
 
 
@@ -410,6 +440,17 @@ class CredentialForm(forms.ModelForm):
                 field.required = True
         # The checkbox last: it reads as the end of the form.
         self.order_fields(["name", *[f for f in self.fields if f not in ("name", "is_active")]])
+
+    def clean(self):
+        cleaned = super().clean()
+        # A credential the vendor's client sends in an HTTP header must fit in one, or
+        # every request of the account would fail.
+        for name, where in header_credentials(self.kind).items():
+            value = cleaned.get(name)
+            message = value and header_error(value, where, secret=name in self.secret_fields)
+            if message and not self.has_error(name):
+                self.add_error(name, message)
+        return cleaned
 
     def save(self, commit=True):
         account = super().save(commit=False)

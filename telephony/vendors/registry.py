@@ -1,6 +1,11 @@
-"""Vendor kind -> client class and capabilities (DESIGN.md capability table).
+"""Vendor kind -> client class and capabilities (DESIGN.md capability table), and the
+credentials each vendor sends in an HTTP header.
 
-Credential forms live in telephony/forms.py (CREDENTIAL_FORMS), keyed the same way."""
+Credential forms live in telephony/forms.py (CREDENTIAL_FORMS), keyed the same way.
+
+`header_credentials` maps an account's config or secret key to where the client puts
+it: HTTP headers (and Basic credentials) carry Latin-1 only, so the forms refuse a
+value with other characters (€, 中, emoji) rather than let every request fail."""
 
 from django.utils.module_loading import import_string
 
@@ -10,6 +15,7 @@ VENDORS = {
     "myoperator": {
         "client": "telephony.vendors.myoperator.client.MyOperatorClient",
         "capabilities": {C.PLACE_CALL, C.CDR_SOURCE, C.VENDOR_USERS, C.NUMBERS, C.RECORDINGS},
+        "header_credentials": {"x_api_key": "the OBD API's x-api-key header"},
     },
     "cpaas": {
         "client": "telephony.vendors.cpaas.client.CpaasClient",
@@ -23,6 +29,10 @@ VENDORS = {
             C.AUDIO,
             C.RECORDINGS,
         },
+        "header_credentials": {
+            "account": "the API's account header",
+            "auth": "the API's auth header",
+        },
     },
     "omilia": {
         "client": "telephony.vendors.omilia.client.OmiliaClient",
@@ -31,6 +41,10 @@ VENDORS = {
     "oca": {
         "client": "telephony.vendors.oca.client.OcaClient",
         "capabilities": {C.PLACE_CALL, C.CDR_SOURCE, C.NUMBERS, C.AUDIO},
+        "header_credentials": {
+            "username": "the HTTP Basic login",
+            "password": "the HTTP Basic login",
+        },
     },
 }
 
@@ -41,6 +55,11 @@ def client_class(kind: str):
 
 def client_for(account):
     return client_class(account.kind)(account)
+
+
+def header_credentials(kind: str) -> dict[str, str]:
+    """Config and secret keys the vendor's client sends in an HTTP header -> where."""
+    return dict(VENDORS.get(kind, {}).get("header_credentials", {}))
 
 
 def capabilities_of(kind: str) -> list[C]:
