@@ -145,6 +145,17 @@ class CampaignProgress:
 
         now = now or timezone.now()
         schedule = self.schedule()
+        if self.state == self.State.PAUSED and self.paused_by_vendor:
+            when = f" at {schedule.local(self.paused_at)}" if self.paused_at else ""
+            said = (
+                "The vendor refused the campaign"
+                if self.paused_by == self.PausedBy.VENDOR
+                else "The campaign cannot be sent"
+            )
+            return (
+                f"{said}{when}: “{self.vendor_error}” No contact was used up: the refused "
+                "call is sent again, once, when someone resumes the campaign."
+            )
         if self.state == self.State.PAUSED:
             who = self.state_reason.rstrip(".") if self.state_reason else "Paused"
             when = f" at {schedule.local(self.paused_at)}" if self.paused_at else ""
@@ -219,6 +230,15 @@ class CampaignProgress:
             "ask an admin to check the campaign jobs on the Jobs page."
         )
 
+    def waiting_for_vendor_day_limit(self) -> int:
+        """Numbers the vendor refused today for its per-number daily limit, waiting for
+        their next local day."""
+        Target = self.targets.model
+        return self.targets.filter(
+            status__in=[Target.Status.PENDING, Target.Status.RETRY],
+            wait_reason=Target.WaitReason.VENDOR_DAY_LIMIT,
+        ).count()
+
     # --- what the page lists ------------------------------------------------------------
 
     def recent_attempts(self, limit: int = RECENT_ATTEMPTS) -> list:
@@ -226,6 +246,8 @@ class CampaignProgress:
 
     @property
     def state_tone(self) -> str:
+        if self.paused_by_vendor:
+            return "danger"  # not a person's choice: something must be fixed first
         return STATE_TONES.get(self.state, "secondary")
 
     @property

@@ -56,6 +56,7 @@ def _live_context(campaign: Campaign) -> dict:
         "segments": funnel_segments(funnel),
         "pace": campaign.pace(now),
         "why_idle": campaign.why_idle(now),
+        "day_limited": campaign.waiting_for_vendor_day_limit() if not campaign.is_native else 0,
         "attempts": campaign.recent_attempts(),
         "contact_lists": campaign.contact_lists.order_by("name"),
         "dnd_lists": campaign.dnd_lists.order_by("name"),
