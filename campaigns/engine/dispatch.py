@@ -46,6 +46,7 @@ from telephony.vendors.myoperator.errors import DuplicateReference
 from .clock import attempt_reference, local_day_bounds
 from .dialers import DialPool, NotSent, campaign_problem, dialer_for, lost_answer
 from .outcomes import (
+    defer_to_next_day,
     give_up_on_silent_calls,
     mark_lost,
     mark_placed,
@@ -565,20 +566,8 @@ class Runner:
     def defer_to_next_day(self, attempt, target, exc):
         """The vendor's daily limit for this number: it waits for its own next local day;
         the other numbers dial on."""
-        from campaigns.models import CampaignTarget
-
         zone_name = self.effective_zone(target.time_zone if target is not None else "")
-        _, next_day = local_day_bounds(timezone.now(), zone_name)
-        words = (
-            f"The vendor's daily limit for this number: {exc.message} "
-            "Called again on the contact's next day."
-        )
-        put_back(
-            attempt,
-            words,
-            due_at=next_day,
-            wait_reason=CampaignTarget.WaitReason.VENDOR_DAY_LIMIT,
-        )
+        defer_to_next_day(attempt, zone_name, exc.message)
 
     def block(self, reason: str, seconds: float):
         self.block_reason = reason
@@ -639,6 +628,17 @@ class Runner:
             next=Min("next_attempt_at"), n=Count("id")
         )
         if pending["n"] and pending["next"] and pending["next"] > now + timedelta(minutes=5):
+            limited = targets.filter(
+                status=CampaignTarget.Status.PENDING,
+                wait_reason=CampaignTarget.WaitReason.VENDOR_DAY_LIMIT,
+            ).count()
+            if limited == pending["n"]:
+                self.set_idle(
+                    "Every remaining contact reached the vendor's daily limit of calls to "
+                    f"its number; next try on its next local day, at "
+                    f"{schedule.local(pending['next'])}."
+                )
+                return
             self.set_idle(
                 "Every remaining contact is DND-blocked or capped for today; next try at "
                 f"{schedule.local(pending['next'])}."

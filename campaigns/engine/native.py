@@ -26,6 +26,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from telephony.vendors.cpaas import errors as cpaas_errors
+
 log = logging.getLogger("campaigns")
 
 # Our normalized retry statuses -> the vendor's DIALSTATUS names. Asterisk records both
@@ -180,6 +182,12 @@ def forward_dnd(campaign) -> str:
 
 # -- launch --------------------------------------------------------------------------
 
+# A push or create refused for the account (the kinds a push row records, and the prefix
+# _create_once gives such a refusal): the campaign pauses by the vendor, not fails.
+ACCOUNT_KINDS = ("authentication failed", "refused for the account")
+ACCOUNT_REFUSED = "account refused: "
+ACCOUNT_HINT = next(rule.hint for rule in cpaas_errors.ERRORS if rule.key == "auth")
+
 
 def launch(campaign) -> str:
     """Push the campaign's targets and DND lists and create the vendor's campaign.
@@ -211,6 +219,11 @@ def launch(campaign) -> str:
             async_task(LAUNCH_TASK, campaign.pk, task_name=f"campaign-{campaign.pk}-launch")
             return "the push is still running: launch continues in a new task"
         if push.status == push.Status.FAILED:
+            if push.note.startswith(ACCOUNT_KINDS):
+                # Refused for the account (credentials): nothing reached the vendor's
+                # dialer, so the campaign waits for the fix instead of failing.
+                campaign.pause_for_vendor(push.error, ACCOUNT_HINT)
+                return campaign.state_reason
             what = "DND list" if dnd else "contacts"
             campaign.fail(f"Pushing the {what} to CPaaS failed: {push.error}")
             return campaign.state_reason
@@ -223,6 +236,9 @@ def launch(campaign) -> str:
         campaign, list_id=pushes[False].vendor_list_id, dnd_list_id=pushes[True].vendor_list_id
     )
     vendor_id, error = _create_once(campaign.account.client(), arguments)
+    if error and error.startswith(ACCOUNT_REFUSED):
+        campaign.pause_for_vendor(error.removeprefix(ACCOUNT_REFUSED), ACCOUNT_HINT)
+        return campaign.state_reason
     if error:
         campaign.fail(error)
         return error
@@ -236,7 +252,7 @@ def _find(client, name: str) -> str:
 def _create_once(client, arguments) -> tuple[str, str]:
     """(vendor campaign id, '') or ('', the reason in words). Looks the name up first:
     a previous run's create may have reached the vendor with its answer lost."""
-    from telephony.vendors.base import InvalidRequest, Rejected, VendorError
+    from telephony.vendors.base import AuthFailed, InvalidRequest, Rejected, VendorError
 
     name = arguments["campaign_name"]
     delays = list(CREATE_RETRY_DELAYS)
@@ -259,6 +275,8 @@ def _create_once(client, arguments) -> tuple[str, str]:
                     return existing, ""
             return "", f"CPaaS refused the campaign: {exc.message}"
         except VendorError as exc:
+            if isinstance(exc, AuthFailed):
+                return "", f"{ACCOUNT_REFUSED}{exc.message}"
             if not exc.retryable or not delays:
                 return "", f"CPaaS: {exc.message}"
             # The answer may be lost with the campaign created: the next turn looks the

@@ -258,6 +258,23 @@ def put_back(attempt, words: str, *, due_at, refused: bool = True, wait_reason: 
     return True
 
 
+def defer_to_next_day(attempt, zone_name: str, vendor_words: str):
+    """The vendor refused this number for today (its per-number daily limit): it waits,
+    uncounted, until its own next local day; the campaign dials on."""
+    from campaigns.models import CampaignTarget
+
+    from .clock import local_day_bounds
+
+    _, next_day = local_day_bounds(timezone.now(), zone_name)
+    put_back(
+        attempt,
+        f"The vendor's daily limit for this number: {vendor_words} "
+        "Called again on the contact's next day.",
+        due_at=next_day,
+        wait_reason=CampaignTarget.WaitReason.VENDOR_DAY_LIMIT,
+    )
+
+
 def mark_lost(attempt, words: str, *, resend: bool):
     """The request may have reached the vendor, but no answer came back."""
     if resend:

@@ -376,8 +376,22 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         return self.get_state_display()
 
     def resume(self) -> tuple[bool, str]:
-        from campaigns.engine import runner_enqueue
+        from campaigns.engine import launch_enqueue, runner_enqueue
 
+        if self.is_native and not self.vendor_campaign_id:
+            # Paused by the vendor before CPaaS had the campaign: launch it again.
+            if not self._move(
+                (self.State.PAUSED,),
+                state=self.State.SCHEDULED,
+                state_reason="",
+                paused_by="",
+                vendor_error="",
+                vendor_hint="",
+                paused_at=None,
+            ):
+                return False, "Only a paused campaign can be resumed."
+            launch_enqueue(self)
+            return True, "Resumed: launching at the vendor again."
         if not self._move(
             (self.State.PAUSED,),
             state=self.State.RUNNING,

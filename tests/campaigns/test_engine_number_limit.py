@@ -124,3 +124,25 @@ def test_the_campaign_page_says_how_many_numbers_wait_for_the_vendors_daily_limi
     text = page.content.decode()
     assert 'id="vendor-day-limit"' in text
     assert "1 number waits for its next local day" in text
+
+
+def test_when_only_limited_numbers_are_left_the_campaign_says_why_it_waits(
+    sandbox_url, fast_engine
+):
+    account = make_account("myoperator", sandbox_url)
+    number = mo_number("answered")
+    client = MyOperatorClient(account)
+    client.call_ivr(number=number, public_ivr_id=MO_IVR, reference_id="earlier-today-2")
+    client.http.session.close()
+    one_call_per_number()
+    campaign = make_campaign(account, [number])
+    runner = Runner(campaign)
+    assert runner.step() == 1
+    assert runner.step() == 0
+    runner.close()
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.RUNNING
+    assert campaign.idle_reason.startswith(
+        "Every remaining contact reached the vendor's daily limit of calls to its number; "
+        "next try on its next local day, at "
+    )

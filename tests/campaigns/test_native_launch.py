@@ -12,6 +12,7 @@ from django.utils import timezone
 from campaigns.engine import native
 from campaigns.models import Campaign, CampaignTarget, VendorPush
 from telephony.models import ProviderAccount, ProviderRequest, SandboxRecord
+from telephony.vendors.cpaas import sandbox_base as cpaas_sandbox
 from tests.campaigns.native_helpers import (
     add_target,
     cpaas_account,
@@ -254,7 +255,9 @@ def test_a_vendor_refusal_fails_the_campaign_with_the_vendor_s_words(account):
     assert vendor_campaigns().count() == 0
 
 
-def test_rejected_credentials_fail_the_campaign_with_the_vendor_s_words(account):
+def test_rejected_credentials_pause_the_campaign_by_the_vendor_and_resume_launches_it(
+    account, monkeypatch
+):
     account.set_secrets({"auth": "wrong"})
     account.save()
     campaign = make_campaign(account)
@@ -262,10 +265,21 @@ def test_rejected_credentials_fail_the_campaign_with_the_vendor_s_words(account)
     native.launch(campaign)
 
     campaign.refresh_from_db()
-    assert campaign.state == "failed"
-    assert campaign.state_reason == (
-        "Pushing the contacts to CPaaS failed: Invalid account or auth"
-    )
+    assert campaign.state == "paused" and campaign.paused_by_vendor
+    assert campaign.vendor_error == "Invalid account or auth"
+    assert "account id and auth token" in campaign.vendor_hint
+    # Nothing consumed: the contacts still wait.
+    assert not campaign.targets.exclude(status="pending").exists()
+
+    account.set_secrets({"auth": cpaas_sandbox.SANDBOX_CREDENTIALS["account_1"]})
+    account.save()
+    launched = []
+    monkeypatch.setattr("campaigns.engine.launch_enqueue", launched.append)
+    assert campaign.resume()[0] and launched == [campaign]
+    assert campaign.state == "scheduled"
+    native.launch(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == "running" and campaign.vendor_campaign_id
 
 
 def test_a_cpaas_ivr_campaign_with_nothing_to_play_fails_before_calling_the_vendor(account):
