@@ -55,10 +55,16 @@ class CampaignQuerySet(models.QuerySet):
         return self.filter(state=Campaign.State.RUNNING)
 
     def filtered(self, *, state="", q=""):
-        """The index's filters (the names of its query string): a state, and text in the
-        name, the vendor account's name or a contact list's name."""
+        """The index's filters (the names of its query string): a state (or
+        "vendor_paused"), and text in the name, the vendor account's name or a contact
+        list's name."""
         campaigns = self
-        if state:
+        if state == Campaign.VENDOR_PAUSED:
+            campaigns = campaigns.filter(
+                state=Campaign.State.PAUSED,
+                paused_by__in=[Campaign.PausedBy.VENDOR, Campaign.PausedBy.SETUP],
+            )
+        elif state:
             campaigns = campaigns.filter(state=state)
         if q:
             campaigns = campaigns.filter(
@@ -88,6 +94,9 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         PERSON = "person", "Paused"
         VENDOR = "vendor", "Paused by the vendor"
         SETUP = "setup", "Paused: cannot dial"
+
+    # The index's filter for campaigns the vendor paused (a paused state, not a state).
+    VENDOR_PAUSED = "vendor_paused"
 
     # States a campaign leaves only by a person's action or the engine.
     ACTIVE_STATES = (State.SCHEDULED, State.RUNNING, State.PAUSED)
@@ -284,6 +293,16 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         moved = Campaign.objects.filter(pk=self.pk, state__in=list(allowed)).update(**changes)
         self.refresh_from_db()
         return bool(moved)
+
+    @classmethod
+    def index_states(cls) -> dict[str, str]:
+        """The index's state filter: every state, plus "Paused by the vendor"."""
+        states = {}
+        for key, label in cls.State.choices:
+            states[key] = label
+            if key == cls.State.PAUSED:
+                states[cls.VENDOR_PAUSED] = cls.PausedBy.VENDOR.label
+        return states
 
     @property
     def can_pause(self) -> bool:

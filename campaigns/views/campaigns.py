@@ -24,7 +24,7 @@ def campaign_index(request):
     table only."""
     state = request.GET.get("state", "")
     q = request.GET.get("q", "").strip()
-    if state not in Campaign.State.values:
+    if state not in Campaign.index_states():
         state = ""
     campaigns = (
         Campaign.objects.visible().prefetch_related("contact_lists").filtered(state=state, q=q)
@@ -35,7 +35,7 @@ def campaign_index(request):
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         "state": state,
         "q": q,
-        "states": Campaign.State.choices,
+        "states": list(Campaign.index_states().items()),
         "filtered": bool(state or q),
     }
     return render_page(request, "campaigns/campaign_index.html", context, "campaign_table")

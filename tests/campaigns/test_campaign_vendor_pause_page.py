@@ -89,3 +89,13 @@ def test_a_supervisor_resumes_a_campaign_the_vendor_paused(supervisor_client, ve
 def test_a_clone_of_a_vendor_paused_campaign_starts_clean(vendor_paused):
     copy = vendor_paused.clone()
     assert (copy.paused_by, copy.vendor_error, copy.vendor_hint) == ("", "", "")
+
+
+def test_the_index_filters_the_campaigns_the_vendor_paused(viewer_client, vendor_paused):
+    person = CampaignFactory(state=Campaign.State.PAUSED, name="Paused by a person")
+    url = reverse("campaigns:campaign_index")
+    body = viewer_client.get(url, {"state": "vendor_paused"}).content.decode()
+    assert vendor_paused.name in body and person.name not in body
+    assert '<option value="vendor_paused" selected>Paused by the vendor</option>' in body
+    both = viewer_client.get(url, {"state": "paused"}).content.decode()
+    assert vendor_paused.name in both and person.name in both
