@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from telephony.vendors.base import CallStatus, InvalidRequest, VendorError
+from telephony.vendors.base import CallStatus, Fault, InvalidRequest, VendorError
 
 logger = logging.getLogger("campaigns.engine")
 
@@ -112,6 +112,12 @@ def read_outcomes(campaign, dialer, attempts) -> int:
             ended += record_outcome(campaign, attempt, cdr)
     except (VendorError, InvalidRequest) as exc:
         logger.warning("Reading outcomes of campaign %s failed: %s", campaign.pk, exc)
+        if isinstance(exc, VendorError) and exc.fault == Fault.ACCOUNT:
+            # E.g. MyOperator's REST token refused while OBD still places calls: stop
+            # placing calls nobody can hear back from, and do not count the silence that
+            # follows against the calls (give_up_on_silent_calls reads checked_at).
+            campaign.pause_for_vendor(f"Reading call outcomes failed: {exc.message}", exc.hint)
+            return ended
     CampaignAttempt.objects.filter(
         pk__in=[attempt.pk for attempt in attempts], status=CampaignAttempt.Status.PLACED
     ).update(checked_at=now)

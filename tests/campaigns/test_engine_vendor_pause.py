@@ -245,3 +245,23 @@ def test_claimed_calls_not_yet_sent_when_the_vendor_pauses_are_put_back_unsent(
     assert all(a.error == "Not sent: the vendor paused the campaign." for a in attempts[1:])
     assert not attempts[1].reference_id.endswith("-r1")  # never sent: its own id still
     assert campaign.targets.filter(status="pending", attempts=0).count() == 4
+
+
+def test_a_refused_rest_token_pauses_the_campaign_before_more_calls_go_unheard(
+    sandbox_url, fast_engine
+):
+    """MyOperator: OBD places calls, the REST logs tell their outcomes. A REST token the
+    vendor refuses is an account error too: no more calls, and no call given up on."""
+    account = make_account("myoperator", sandbox_url, rest_token="not-the-rest-token")
+    campaign = make_campaign(account, [mo_number("answered", skip=n) for n in range(3)])
+    runner = Runner(campaign)
+    runner.step()
+    runner.read_outcomes(force=True)
+    runner.close()
+
+    campaign.refresh_from_db()
+    assert campaign.paused_by_vendor
+    assert campaign.vendor_error == ("Reading call outcomes failed: This not an authorized request")
+    assert "REST API token" in campaign.vendor_hint
+    placed = campaign.attempts.filter(status="placed")
+    assert placed.exists() and not placed.filter(checked_at__isnull=False).exists()
