@@ -555,11 +555,12 @@ class Runner:
         the campaign pauses with the vendor's words; Resume sends it again, once."""
         self.halted = True
         self.stopped = True
+        refused = by == "vendor"
         put_back(
             attempt,
-            f"Refused by the vendor, sent again on resume: {words}",
+            f"{'Refused by the vendor' if refused else 'Not sent'}, sent again on resume: {words}",
             due_at=timezone.now(),
-            refused=by == "vendor",
+            refused=refused,
         )
         self.campaign.pause_for_vendor(words, hint, by=by)
 

@@ -277,7 +277,9 @@ def test_an_ivr_the_account_does_not_have_pauses_the_campaign_with_the_reason(oc
     # Nothing consumed: the number waits, undialed, for the campaign to be fixed.
     target = campaign.targets.get()
     assert (target.status, target.attempts) == (CampaignTarget.Status.PENDING, 0)
-    assert campaign.attempts.get().status == CampaignAttempt.Status.QUEUED
+    attempt = campaign.attempts.get()
+    assert attempt.status == CampaignAttempt.Status.QUEUED and attempt.dialed_at is None
+    assert attempt.error.startswith("Not sent, sent again on resume: Dialdesk cannot send")
     assert sandbox_calls(vendor="oca").count() == 0
 
 
