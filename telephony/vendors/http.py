@@ -23,34 +23,47 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 
-from .base import (
-    AuthFailed,
-    MalformedResponse,
-    RateLimited,
-    Rejected,
-    Unavailable,
-    VendorError,
+from .answers import (
+    BASE_URL_HINT,
+    BlockedDestination,
+    Classifier,
+    Redirected,
+    UnsendableCredential,
+    VendorResponse,
+    default_classify,
+    describe_body,
+    extract_message,
+    header_problem,
+    non_vendor_message,
+    parse_retry_after,
 )
+from .base import MalformedResponse, RateLimited, Unavailable, VendorError
 from .destinations import ForbiddenDestination, GuardedAdapter, check_url
 from .redaction import REDACTED, SECRET_KEYS, Redactor
 
+# Clients import these from the seam, their one door to HTTP.
 __all__ = [
     "REDACTED",
     "SECRET_KEYS",
     "BlockedDestination",
+    "Classifier",
     "Redactor",
     "Redirected",
     "UnsendableCredential",
     "VendorHTTP",
     "VendorResponse",
+    "default_classify",
+    "extract_message",
+    "header_problem",
+    "non_vendor_message",
+    "parse_retry_after",
 ]
 
 logger = logging.getLogger("telephony.vendors")
@@ -64,54 +77,6 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 TEXT_TYPES = ("text/", "application/json", "application/csv", "application/xml")
 
 
-@dataclass
-class VendorResponse:
-    status_code: int
-    headers: dict
-    content: bytes
-    data: Any = None  # parsed JSON when the response is JSON
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    @property
-    def content_type(self) -> str:
-        for name, value in self.headers.items():
-            if name.lower() == "content-type":
-                return str(value).split(";")[0].strip().lower() or "no content type"
-        return "no content type"
-
-
-# classify(response) -> an exception to raise, or None to accept the response.
-Classifier = Callable[[VendorResponse], VendorError | None]
-
-
-class Redirected(Rejected):
-    """The vendor answered with a redirect. The seam never follows one: the request
-    carries credentials (headers such as CPaaS's `auth`) that must not go elsewhere."""
-
-    kind = "redirected"
-
-    def __init__(self, message, *, location: str = "", **kwargs):
-        super().__init__(message, **kwargs)
-        self.location = location
-
-
-class BlockedDestination(Rejected):
-    """The URL points at a link-local or cloud metadata address (destinations.py):
-    nothing was sent."""
-
-    kind = "destination refused"
-
-
-class UnsendableCredential(AuthFailed):
-    """A credential holds characters an HTTP header cannot carry (outside Latin-1, or
-    line breaks): nothing was sent. Fix the account, retrying will not help."""
-
-    kind = "credential cannot be sent"
-
-
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
     """Exponential backoff with full jitter; a vendor's Retry-After wins, within a cap."""
     cap = settings.VENDOR_HTTP["backoff_cap"]
@@ -119,81 +84,6 @@ def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
         return min(max(retry_after, 0.0), cap)
     base = settings.VENDOR_HTTP["backoff_base"]
     return random.uniform(0, min(cap, base * (2**attempt)))
-
-
-def parse_retry_after(headers) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def default_classify(response: VendorResponse, vendor: str) -> VendorError | None:
-    """Map HTTP status codes to typed errors; vendors refine this with their own bodies.
-
-    The message is the vendor's own (from its JSON error envelope) or, for an answer that
-    is not a vendor's, its status only: a base URL pointing at some other server must not
-    make that server's page readable through Dialdesk."""
-    status = response.status_code
-    if status < 400:
-        return None
-    message = extract_message(response.data) or non_vendor_message(response)
-    kwargs = {"vendor": vendor, "status_code": status, "payload": response.data}
-    if status in (401, 403):
-        return AuthFailed(message, **kwargs)
-    if status == 429:
-        return RateLimited(message, retry_after=parse_retry_after(response.headers), **kwargs)
-    if status >= 500:
-        return Unavailable(message, **kwargs)
-    return Rejected(message, **kwargs)
-
-
-def extract_message(data: Any) -> str:
-    """The human part of a vendor error body, whatever its envelope."""
-    if isinstance(data, dict):
-        for key in ("details", "message", "error_description", "error", "msg", "detail"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                return value
-            if isinstance(value, list | dict) and value:
-                return extract_message(value)
-        if isinstance(data.get("errors"), list):
-            return extract_message(data["errors"])
-    if isinstance(data, list) and data:
-        parts = [extract_message(item) for item in data]
-        return "; ".join(part for part in parts if part)
-    return ""
-
-
-def describe_body(response: VendorResponse) -> str:
-    """What an audit row stores instead of a body that is not a vendor answer."""
-    return f"[not a vendor answer: {response.content_type}, {len(response.content):,} bytes]"
-
-
-def non_vendor_message(response: VendorResponse) -> str:
-    """The error message for an answer without a vendor error message: its status, and
-    what kind of body came back (never the body)."""
-    status = response.status_code
-    if not response.content:
-        return f"HTTP {status} with an empty answer."
-    return (
-        f"The answer (HTTP {status}, {response.content_type}, {len(response.content):,} "
-        "bytes) is not from the vendor's API: check the account's base URL."
-    )
-
-
-def header_problem(value: Any) -> str:
-    """Why `value` cannot travel in an HTTP header, or "" if it can. requests encodes
-    header values (and Basic credentials) as Latin-1 and refuses line breaks."""
-    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-    if any(ord(char) > 0xFF for char in text):
-        return "characters outside Latin-1 (such as €, 中 or emoji)"
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text if char != "\t"):
-        return "line breaks or other control characters"
-    return ""
 
 
 class VendorHTTP:
@@ -286,7 +176,7 @@ class VendorHTTP:
                     response = self._wrap(raw, expect_json)
                     error, vendor_answer = self._classify(response, url, classify, expect_json)
             except ForbiddenDestination as exc:
-                error = BlockedDestination(str(exc), vendor=self.vendor)
+                error = BlockedDestination(str(exc), vendor=self.vendor, hint=BASE_URL_HINT)
             except UnicodeError:
                 # _unsendable checks what we pass; this catches what requests adds itself.
                 error = UnsendableCredential(
@@ -446,7 +336,7 @@ class VendorHTTP:
             account=self.account,
             vendor=self.vendor,
             method=method,
-            endpoint=endpoint[:200],
+            endpoint=self.redact(endpoint)[:200],
             url=shown_url[:1000],
             status_code=response.status_code if response else None,
             latency_ms=latency_ms,

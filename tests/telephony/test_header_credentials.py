@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from telephony.models import ProviderAccount, ProviderRequest
+from telephony.vendors.base import Fault
 from telephony.vendors.http import UnsendableCredential
 from tests.telephony.echo_vendor import Recorder
 
@@ -182,3 +183,13 @@ def test_an_obd_call_with_such_an_x_api_key_sends_nothing_and_fails_as_an_auth_e
     assert "x-api-key header" in caught.value.message
     [row] = ProviderRequest.objects.filter(account=account)
     assert row.error_kind == "UnsendableCredential" and not row.retried
+
+
+def test_such_a_credential_is_about_the_account_so_a_campaign_pauses_on_it():
+    account = stored("cpaas", "http://127.0.0.1:9/", {"auth": WIDE_SECRET}, {"account": "a"})
+
+    with pytest.raises(UnsendableCredential) as caught:
+        account.client().get_live_call_statistics()
+
+    assert caught.value.fault == Fault.ACCOUNT
+    assert caught.value.hint.startswith("Edit the account")

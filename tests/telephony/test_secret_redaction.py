@@ -261,3 +261,22 @@ def test_a_secret_no_header_can_carry_fails_the_test_clearly_and_sends_nothing(k
     assert "cannot carry" in result.message and "outside Latin-1" in result.message
     [row] = ProviderRequest.objects.filter(account=account)
     assert row.error_kind == "UnsendableCredential" and row.status_code is None
+
+
+def test_a_secret_in_the_url_path_is_redacted_from_the_endpoint_too(admin_client):
+    # With no endpoint name given, the seam names the request by its path.
+    value = secret("pathCore-88", "é€")
+    account = ProviderAccount.objects.create(kind="oca", name="Path secret")
+    server = start_server()
+    try:
+        server.program(Reply(200))
+        VendorHTTP("oca", account=account, secrets=[value]).request(
+            "GET", f"{server.url}/keys/{quote(value)}/status"
+        )
+    finally:
+        stop_server(server)
+    page = admin_client.get(reverse("telephony:account_detail", args=[account.pk]))
+
+    [row] = ProviderRequest.objects.all()
+    assert row.endpoint == f"/keys/{REDACTED}/status"
+    assert "pathCore-88" not in page.content.decode()

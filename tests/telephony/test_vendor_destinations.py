@@ -16,7 +16,8 @@ from django.urls import reverse
 from telephony.models import ProviderAccount, ProviderRequest
 from telephony.vendors import destinations
 from telephony.vendors import http as seam
-from telephony.vendors.http import BlockedDestination, VendorHTTP
+from telephony.vendors.base import Fault, VendorError
+from telephony.vendors.http import BASE_URL_HINT, BlockedDestination, VendorHTTP
 from tests.telephony.echo_vendor import Recorder
 from tests.telephony.scripted_vendor import Reply, start_server, stop_server
 
@@ -289,3 +290,29 @@ def test_a_token_endpoint_answering_a_page_shows_only_its_status(other_server):
 
     assert not result.ok and CANARY not in result.message
     assert result.message.startswith("The answer (HTTP 401, text/html,")
+
+
+@pytest.mark.parametrize(
+    ("status", "fault"),
+    [(404, Fault.ACCOUNT), (400, Fault.ACCOUNT), (429, Fault.TRANSIENT), (502, Fault.TRANSIENT)],
+)
+def test_a_page_instead_of_an_error_is_about_the_account_unless_it_is_transient(
+    other_server, status, fault
+):
+    # A campaign pauses on an account fault instead of failing every number in turn; a
+    # proxy's 429 or 502 page is still worth trying again.
+    other_server.program(Reply(status, HTML, {"Content-Type": "text/html"}))
+
+    with pytest.raises(VendorError) as caught:
+        VendorHTTP("oca", max_retries=0).request("POST", f"{other_server.url}/call")
+
+    assert caught.value.fault == fault
+    if fault == Fault.ACCOUNT:
+        assert caught.value.hint == BASE_URL_HINT
+
+
+def test_a_refused_destination_is_about_the_account():
+    with pytest.raises(BlockedDestination) as caught:
+        VendorHTTP("oca").request("GET", "http://169.254.169.254/latest/meta-data/")
+
+    assert caught.value.fault == Fault.ACCOUNT and caught.value.hint == BASE_URL_HINT

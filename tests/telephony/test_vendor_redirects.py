@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from telephony.models import ProviderAccount, ProviderRequest
+from telephony.vendors.base import Fault
 from telephony.vendors.http import REDACTED, Redirected, VendorHTTP
 from tests.telephony.echo_vendor import Recorder, RedirectingVendor
 
@@ -73,3 +74,14 @@ def test_a_redirect_to_a_metadata_address_is_reported_not_followed():
         result = account.test_connection()
 
     assert not result.ok and f"to {metadata};" in result.message
+
+
+def test_a_redirect_is_about_the_account_so_a_campaign_pauses_on_it():
+    with (
+        RedirectingVendor("https://elsewhere.example.net/") as vendor,
+        pytest.raises(Redirected) as caught,
+    ):
+        VendorHTTP("myoperator").request("POST", f"{vendor.url}/obd-api-v1", json_body={})
+
+    assert caught.value.fault == Fault.ACCOUNT
+    assert "base URL" in caught.value.hint
