@@ -295,6 +295,18 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
 # Contact and DND imports: uploads larger than this are refused before their body is read.
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
+# An upload wider than this many columns, or with a longer cell in its first rows, is
+# refused naming the row (the mapping page has a select per column). The mapping form
+# sends a field per column, so columns stay under DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000);
+# a cell stays under the csv module's field limit (131,072).
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 200, minimum=1)
+IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 5000, minimum=100)
+if IMPORT_MAX_COLUMNS > 900:
+    raise ImproperlyConfigured(f"IMPORT_MAX_COLUMNS must be at most 900, got {IMPORT_MAX_COLUMNS}.")
+if IMPORT_MAX_CELL_CHARS > 131_072:
+    raise ImproperlyConfigured(
+        f"IMPORT_MAX_CELL_CHARS must be at most 131072, got {IMPORT_MAX_CELL_CHARS}."
+    )
 # Campaign dials per number per day (the contact's local day), across all campaigns.
 CAMPAIGN_DAILY_CAP = env_int("CAMPAIGN_DAILY_CAP", 3, minimum=1)
 # A campaign runner renews its lease every loop; a runner whose worker died is replaced
