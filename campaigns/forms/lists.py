@@ -309,16 +309,20 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportMappingForm(forms.Form):
-    """One select per column of the file: what that column holds."""
+    """One select per column of the file: what that column holds. Each select offers
+    the fixed targets and that column's own custom field, so the page grows linearly."""
 
-    def __init__(self, *args, job, choices, **kwargs):
+    def __init__(self, *args, job, **kwargs):
+        from ..importers import choices_for
+
         super().__init__(*args, **kwargs)
         self.job = job
         for index, column in enumerate(job.columns):
+            current = job.mapping.get(str(index), "ignore")
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=column,
-                choices=choices,
-                initial=job.mapping.get(str(index), "ignore"),
+                choices=choices_for(job.kind, column, index, current),
+                initial=current,
             )
 
     def mapping(self):

@@ -1,25 +1,18 @@
 """Contact and DND imports: reading files, mapping columns, previewing, and the fast job."""
 
-from .job import (
-    BATCH_SIZE,
-    Importer,
-    create_job,
-    data_rows,
-    dnd_matches,
-    max_upload_bytes,
-    preview,
-    run_import,
-    too_large_message,
-)
+from .intake import create_job, max_upload_bytes, preview, sample_rows, too_large_message
+from .job import BATCH_SIZE, Importer, data_rows, dnd_matches, run_import
 from .mapping import RowParser, auto_map, choices_for, field_name, mapping_problems
-from .reading import UnreadableFile, cell_text, paste_to_csv, sniff
+from .reading import Limits, TooBig, UnreadableFile, cell_text, paste_to_csv, sniff
 from .uploads import SizeLimitUploadHandler
 
 __all__ = [
     "BATCH_SIZE",
     "Importer",
+    "Limits",
     "RowParser",
     "SizeLimitUploadHandler",
+    "TooBig",
     "UnreadableFile",
     "auto_map",
     "cell_text",
@@ -33,6 +26,7 @@ __all__ = [
     "paste_to_csv",
     "preview",
     "run_import",
+    "sample_rows",
     "sniff",
     "too_large_message",
 ]

@@ -1,4 +1,4 @@
-"""Creating an import from an upload, previewing it, and the fast import itself.
+"""The fast import itself (intake.py creates the job and previews it).
 
 The job streams the file, validates each row, and writes batches with one raw
 `INSERT … ON CONFLICT DO NOTHING` executemany each. Every batch commits in the same
@@ -14,7 +14,6 @@ import os
 from contextlib import contextmanager
 from itertools import islice
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -23,106 +22,34 @@ from django.utils import timezone
 
 from ..exports import neutralise
 from ..models import Contact, ContactList, DndEntry, DndList, ImportJob
-from .mapping import RowParser, auto_map, looks_like_data
+from .mapping import RowParser
 from .reading import (
     FileInfo,
+    TooBig,
     UnreadableFile,
     count_lines,
     open_rows,
-    paste_to_csv,
-    sniff,
     xlsx_row_estimate,
 )
 
 BATCH_SIZE = 20_000
+# A batch is also cut once its custom fields hold this many characters: 20,000 rows of
+# 200 fields at the cell limit would otherwise sit in memory as one batch.
+BATCH_MAX_CHARS = 32_000_000
 PARALLEL_MIN_ROWS = 50_000
-PREVIEW_ROWS = 20
 REPORT_HEADER = "row,value,reason\r\n"
 
 
-def max_upload_bytes() -> int:
-    return settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
-
-
-def create_job(kind, target, user, *, upload=None, pasted="") -> ImportJob:
-    """Store the upload (or paste), read what it is, and return the unstarted job.
-    Raises UnreadableFile with the message the form shows; nothing is kept then."""
-    job = ImportJob(kind=kind, created_by=user if user and user.is_authenticated else None)
-    if kind == ImportJob.Kind.CONTACTS:
-        job.contact_list = target
-    else:
-        job.dnd_list = target
-    if upload is not None:
-        if upload.size > max_upload_bytes():
-            raise UnreadableFile(too_large_message(upload.size))
-        content, job.original_name, job.size_bytes = upload, upload.name[:255], upload.size
-    else:
-        data = paste_to_csv(pasted)
-        if data.count(b"\n") <= 1:
-            raise UnreadableFile("Paste at least one number")
-        content, job.original_name, job.size_bytes = ContentFile(data), "pasted.csv", len(data)
-    content.seek(0)
-    info = sniff(content, job.original_name)
-    job.file_format = "paste" if upload is None else info.file_format
-    job.encoding, job.delimiter, job.notes = info.encoding, info.delimiter, info.notes
-    content.seek(0)
-    job.upload.save(f"upload.{info.file_format}", content, save=False)
-    try:
-        head = list(islice(open_rows(job.upload.name, _info(job)), PREVIEW_ROWS + 1))
-        _describe_columns(job, head)
-    except UnreadableFile:
-        default_storage.delete(job.upload.name)
-        raise
-    job.save()
-    return job
-
-
-def too_large_message(size: int) -> str:
-    return (
-        f"This file is {size / 1024 / 1024:,.0f} MB; imports take files up to "
-        f"{settings.IMPORT_MAX_UPLOAD_MB} MB. Split it into smaller files."
-    )
-
-
-def _info(job) -> FileInfo:
+def file_info(job) -> FileInfo:
     fmt = "xlsx" if job.file_format == "xlsx" else "csv"
     return FileInfo(fmt, job.encoding, job.delimiter)
-
-
-def _describe_columns(job, head):
-    rows = [row for row in head if any(cell.strip() for cell in row)]
-    if not rows:
-        raise UnreadableFile("The file is empty")
-    first = rows[0]
-    job.has_header = job.file_format == "paste" or not looks_like_data(first)
-    if job.has_header:
-        width = max(len(row) for row in rows)
-        job.columns = [
-            (first[i].strip() if i < len(first) else "") or f"Column {i + 1}" for i in range(width)
-        ]
-        if len(rows) == 1:
-            # Only a header (and perhaps blank lines) is not worth a job.
-            if _has_data_after(job):
-                return
-            raise UnreadableFile("The file has a header but no rows")
-    else:
-        width = max(len(row) for row in rows)
-        job.columns = [f"Column {i + 1}" for i in range(width)]
-    sample = rows[1:] if job.has_header else rows
-    job.mapping = auto_map(job.kind, job.columns, sample)
-
-
-def _has_data_after(job) -> bool:
-    rows = open_rows(job.upload.name, _info(job))
-    next(rows, None)
-    return any(any(cell.strip() for cell in row) for row in rows)
 
 
 def data_rows(job):
     """(spreadsheet row number, cells) for every row after the header, blank ones too."""
     if not job.upload:
         raise UnreadableFile("The uploaded file is no longer there; upload it again")
-    rows = open_rows(job.upload.name, _info(job))
+    rows = open_rows(job.upload.name, file_info(job))
     start = 1
     if job.has_header:
         next(rows, None)
@@ -134,30 +61,7 @@ def default_region(job) -> str:
     return job.contact_list.default_country if job.contact_list_id else "IN"
 
 
-def preview(job, mapping=None):
-    """The first rows as the job would see them: (row number, cells, Row, verdict)."""
-    parser = RowParser(job.kind, mapping or job.mapping, default_region(job))
-    seen, results = set(), []
-    for row_no, cells in islice(data_rows(job), PREVIEW_ROWS):
-        parsed = parser.parse(cells)
-        if parsed.status == "ok" and parsed.number in seen:
-            verdict = "duplicate"
-        else:
-            verdict = parsed.status
-            seen.add(parsed.number)
-        results.append({"row": row_no, "cells": cells, "parsed": parsed, "verdict": verdict})
-    existing = set(
-        _target_rows(job)
-        .filter(number__in=[r["parsed"].number for r in results if r["parsed"].number])
-        .values_list("number", flat=True)
-    )
-    for result in results:
-        if result["verdict"] == "ok" and result["parsed"].number in existing:
-            result["verdict"] = "in_list"
-    return results
-
-
-def _target_rows(job):
+def target_rows(job):
     if job.kind == ImportJob.Kind.CONTACTS:
         return Contact.objects.filter(contact_list_id=job.contact_list_id)
     return DndEntry.objects.filter(dnd_list_id=job.dnd_list_id)
@@ -276,9 +180,10 @@ class Importer:
             job.error_report.name = name
             job.report_bytes = len(REPORT_HEADER)
             job.id_floor = (
-                _target_rows(job).order_by("-id").values_list("id", flat=True).first() or 0
+                target_rows(job).order_by("-id").values_list("id", flat=True).first() or 0
             )
             if job.file_format == "xlsx":
+                # The declared dimension, capped: a progress figure, never a size.
                 estimate = xlsx_row_estimate(job.upload.name)
             else:
                 estimate = count_lines(job.upload.name)
@@ -311,11 +216,11 @@ class Importer:
         values = self.parser.values
         params, errors = [], io.StringIO()
         write_error = csv.writer(errors, lineterminator="\r\n").writerow
-        consumed = invalid = duplicates = empty = 0
+        consumed = invalid = duplicates = empty = held = 0
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         target = job.contact_list_id if self.contacts else job.dnd_list_id
         user, source, contacts = job.created_by_id, DndEntry.Source.FILE, self.contacts
-        batch_size = self.batch_size
+        batch_size, max_chars = self.batch_size, BATCH_MAX_CHARS
         for row_no, cells in rows:
             consumed += 1
             status, number, raw, name, fields, extra, message = values(cells)
@@ -327,20 +232,27 @@ class Importer:
                     seen.add(key)
                     if contacts:
                         params.append((target, number, raw, name, fields, extra, True, now, now))
+                        held += len(fields)
                     else:
                         params.append((target, number, name, extra, source, user, now))
             elif status == "empty":
-                empty += 1
+                if cells.__class__ is TooBig:  # a row past the limits reads as empty
+                    invalid += 1
+                    write_error((row_no, "", neutralise(cells.reason)))
+                else:
+                    empty += 1
             else:
                 invalid += 1
-                write_error((row_no, neutralise(raw), message))
-            if consumed == batch_size:
+                # Both columns come from the file ("=1+1 has characters that are not
+                # digits"): neither may start a formula in a spreadsheet.
+                write_error((row_no, neutralise(raw), neutralise(message)))
+            if consumed == batch_size or held > max_chars:
                 # Numbers in order touch each index page once, not at random: ~25% faster.
                 params.sort(key=_by_number)
                 yield params, consumed, invalid, duplicates, empty, errors.getvalue()
                 params, errors = [], io.StringIO()
                 write_error = csv.writer(errors, lineterminator="\r\n").writerow
-                consumed = invalid = duplicates = empty = 0
+                consumed = invalid = duplicates = empty = held = 0
         params.sort(key=_by_number)
         yield params, consumed, invalid, duplicates, empty, errors.getvalue()
 

@@ -9,6 +9,7 @@ from functools import cache
 from json.encoder import encode_basestring
 from operator import itemgetter
 
+from django.conf import settings
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from telephony.phone import InvalidNumber, normalize, time_zone_for
@@ -79,22 +80,23 @@ def field_name(header: str, index: int = 0) -> str:
     return name[:60]
 
 
-def choices_for(kind: str, columns: list[str]) -> list[tuple[str, str]]:
-    """The targets a column may map to, for the mapping page's selects."""
+def choices_for(kind: str, column: str, index: int, current: str = "") -> list[tuple[str, str]]:
+    """What one column's select offers: the fixed targets, the column's own custom field
+    (the one it is mapped to, else one named after its header) and Ignore. Offering every
+    column's field in every select made the page grow with the square of the columns."""
     if kind == "dnd":
         return [(NUMBER, "Number"), (NAME, "Name"), (REASON, "Reason"), (IGNORE, "Ignore")]
-    base = [
+    own = current if current.startswith(FIELD_PREFIX) else FIELD_PREFIX + field_name(column, index)
+    name = own[len(FIELD_PREFIX) :]
+    return [
         (NUMBER, "Number"),
         (NAME, "Name"),
         (FIRST_NAME, "First name (joined into Name)"),
         (LAST_NAME, "Last name (joined into Name)"),
         (TIME_ZONE, "Time zone"),
+        (own, f"Custom field {{{name}}}"),
+        (IGNORE, "Ignore"),
     ]
-    fields = []
-    for index, column in enumerate(columns):
-        name = field_name(column, index)
-        fields.append((FIELD_PREFIX + name, f"Custom field {{{name}}}"))
-    return [*base, *dict(fields).items(), (IGNORE, "Ignore")]
 
 
 def auto_map(kind: str, columns: list[str], sample_rows=()) -> dict[str, str]:
@@ -214,6 +216,16 @@ class Row:
 
 
 EMPTY = ("empty", "", "", "", "", "", "")
+# An invalid row's value and message, as shown and written to the error report, are cut:
+# the message quotes the value, which may be a cell of thousands of characters.
+MAX_VALUE = 200
+MAX_MESSAGE = 300
+
+
+def _short(message: str, raw: str) -> str:
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message.replace(raw, raw[:40] + "…")[:MAX_MESSAGE]
 
 
 @cache
@@ -244,6 +256,7 @@ class RowParser:
     def __init__(self, kind: str, mapping: dict[str, str], default_region: str):
         self.kind = kind
         self.region = default_region
+        self.cell_limit = settings.IMPORT_MAX_CELL_CHARS
         by_target = {}
         fields = []
         for index, target in mapping.items():
@@ -291,7 +304,7 @@ class RowParser:
         try:
             number = normalize(raw, self.region)
         except InvalidNumber as exc:
-            return ("invalid", "", raw, "", "", "", str(exc))
+            return ("invalid", "", raw[:MAX_VALUE], "", "", "", _short(str(exc), raw))
         index = self.name
         if index is not None:
             name = row[index].strip() if index < width else ""
@@ -318,7 +331,20 @@ class RowParser:
             )
         else:
             fields = "{}"
+        if len(fields) > self.cell_limit and (problem := self._long_field(row)):
+            # Only a row whose fields together pass the limit pays for this check.
+            return ("invalid", "", raw[:MAX_VALUE], "", "", "", problem)
         return ("ok", number, raw[:64], name[:200], fields, zone, note)
+
+    def _long_field(self, row) -> str:
+        for index, name in self.fields:
+            size = len(row[index].strip()) if index < len(row) else 0
+            if size > self.cell_limit:
+                return (
+                    f"the {name} value has {size:,} characters; imports take cells of up to "
+                    f"{self.cell_limit:,}"
+                )
+        return ""
 
     @staticmethod
     def _get(row, index):

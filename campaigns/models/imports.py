@@ -70,6 +70,12 @@ class ImportJob(models.Model):
     )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     notes = models.JSONField(default=list, blank=True, help_text="What reading the file noticed")
+    sample = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The file's first rows, header included, cells cut short: the mapping "
+        "page's preview, so it never reads the file again",
+    )
 
     # A running job that has not committed a batch for this long is taken as dead.
     STALL_AFTER = timedelta(minutes=5)

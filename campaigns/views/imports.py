@@ -18,7 +18,6 @@ from ..forms import ImportMappingForm, ImportUploadForm
 from ..importers import (
     SizeLimitUploadHandler,
     UnreadableFile,
-    choices_for,
     create_job,
     max_upload_bytes,
     preview,
@@ -145,10 +144,9 @@ def import_mapping(request, pk):
         messages.error(request, "This import has no readable columns; upload the file again.")
         return redirect(_target_url(job.kind, job.target))
 
-    choices = choices_for(job.kind, job.columns)
     edited = request.method == "POST" or any(key.startswith("col_") for key in request.GET)
     data = request.POST if request.method == "POST" else (request.GET if edited else None)
-    form = ImportMappingForm(data, job=job, choices=choices)
+    form = ImportMappingForm(data, job=job)
     mapping = form.mapping() if form.is_bound and form.is_valid() else job.mapping
     if request.method == "POST" and form.is_valid():
         job.mapping = form.mapping()
@@ -165,11 +163,13 @@ def import_mapping(request, pk):
         rows, form_error = [], "The uploaded file is no longer there; upload it again."
     else:
         form_error = ""
+    first = rows[0]["cells"] if rows else []
+    first_values = [first[i] if i < len(first) else "" for i in range(len(job.columns))]
     context = {
         "job": job,
         "form": form,
         "rows": rows,
-        "columns": list(zip(job.columns, form, strict=False)),
+        "columns": list(zip(job.columns, form, first_values, strict=False)),
         "preview_error": form_error,
         "back_url": _target_url(job.kind, job.target),
         "field_count": sum(1 for target in mapping.values() if target.startswith("field:")),
