@@ -25,6 +25,13 @@ def run_import(job_id):
     run(job_id)
 
 
+def sweep_import_uploads():
+    """Hourly: delete stored uploads and error reports no import refers to (over an hour old)."""
+    from campaigns.importers.uploads import sweep_orphaned_uploads
+
+    return f"{sweep_orphaned_uploads()} orphaned files removed"
+
+
 # --- campaigns (the dispatch engine) ---
 
 

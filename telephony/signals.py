@@ -47,6 +47,14 @@ def ensure_schedules(sender, **kwargs):
             "repeats": -1,
         },
     )
+    Schedule.objects.update_or_create(
+        name="Import upload sweep",
+        defaults={
+            "func": "campaigns.tasks.sweep_import_uploads",
+            "schedule_type": Schedule.HOURLY,
+            "repeats": -1,
+        },
+    )
 
 
 def ensure_roles(sender, **kwargs):
