@@ -14,7 +14,7 @@ shown on the account page:
 - only a vendor answer (JSON that the client accepted, or that carries the vendor's error
   envelope) is quoted in an error message or an audit row; anything else (an HTML page,
   a JSON document of some other service) is described by its status, content type and
-  size, never quoted.
+  size, never quoted (answers.py).
 A credential that an HTTP header cannot carry (outside Latin-1) is refused before sending
 (`UnsendableCredential`), naming the header, never its characters.
 """
