@@ -186,7 +186,7 @@ def import_detail(request, pk):
     return render_page(request, "campaigns/import_detail.html", context, "progress")
 
 
-@role_required("view_reports")
+@role_required("run_campaigns")  # personal data: supervisors and admins
 @require_GET
 def import_errors(request, pk):
     """The invalid rows as CSV: row number, value, reason (a header only when none)."""

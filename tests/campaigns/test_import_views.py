@@ -204,7 +204,11 @@ def test_the_error_csv_is_a_download_with_row_value_and_reason(
     )
     job = ImportJob.objects.get()
     job.start()
-    response = viewer_client.get(reverse("campaigns:import_errors", kwargs={"pk": job.pk}))
+    assert (
+        viewer_client.get(reverse("campaigns:import_errors", kwargs={"pk": job.pk})).status_code
+        == 403
+    )
+    response = supervisor_client.get(reverse("campaigns:import_errors", kwargs={"pk": job.pk}))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     text = b"".join(response.streaming_content).decode()
