@@ -14,7 +14,13 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from telephony.vendors.base import InvalidRequest, MalformedResponse, Unavailable, VendorError
+from telephony.vendors.base import (
+    Fault,
+    InvalidRequest,
+    MalformedResponse,
+    Unavailable,
+    VendorError,
+)
 
 logger = logging.getLogger("campaigns.engine")
 
@@ -147,8 +153,12 @@ class OcaDialer(Dialer):
                 continue
             try:
                 cdr = self.client.call_status(call_id=attempt.vendor_call_id)
-            except (VendorError, InvalidRequest):
+            except VendorError as exc:
+                if exc.fault == Fault.ACCOUNT:
+                    raise  # every read would fail the same way: the campaign pauses
                 continue  # read again at the next poll
+            except InvalidRequest:
+                continue
             yield attempt, cdr
 
 

@@ -265,3 +265,27 @@ def test_a_refused_rest_token_pauses_the_campaign_before_more_calls_go_unheard(
     assert "REST API token" in campaign.vendor_hint
     placed = campaign.attempts.filter(status="placed")
     assert placed.exists() and not placed.filter(checked_at__isnull=False).exists()
+
+
+def test_an_oca_account_expiring_while_calls_are_out_pauses_and_gives_up_on_no_call(
+    sandbox_url, fast_engine
+):
+    account = make_account("oca", sandbox_url)
+    campaign = make_campaign(account, [oca_number("answered", skip=n) for n in range(2)])
+    runner = Runner(campaign)
+    assert runner.step() == 2
+    switch("oca", "account_expired")
+    runner.read_outcomes(force=True)
+    runner.close()
+
+    campaign.refresh_from_db()
+    assert campaign.paused_by_vendor
+    assert campaign.vendor_error == "Reading call outcomes failed: Account Expired"
+    placed = campaign.attempts.filter(status="placed")
+    assert placed.count() == 2 and not placed.filter(checked_at__isnull=False).exists()
+
+    switch("oca")
+    resume(campaign)
+    with later():
+        run_to_the_end(campaign)
+    assert set(campaign.attempts.values_list("status", flat=True)) == {"answered"}

@@ -16,6 +16,7 @@ from typing import Any
 from telephony.vendors.base import (
     AuthFailed,
     ConnectionCheck,
+    Fault,
     InvalidRequest,
     MalformedResponse,
     NormalizedCDR,
@@ -437,7 +438,14 @@ class OcaClient(VendorClient):
         call_id = str(call_id or "").strip()
         if not call_id:
             raise self._invalid({"call_id": "Give the call_id OCA returned for the call."})
-        data = self._request("GET", f"/call-status/{call_id}", endpoint="call-status")
+        try:
+            data = self._request("GET", f"/call-status/{call_id}", endpoint="call-status")
+        except VendorError as exc:
+            if exc.vendor_code == 33:
+                # Here "Setting Is Not Exist" is about this one call (OCA has no such
+                # call id), not about the account's settings.
+                exc.fault = Fault.CONTACT
+            raise
         if not isinstance(data, dict):
             raise MalformedResponse("OCA's call status is not a JSON object.", vendor="oca")
         return data
