@@ -43,6 +43,8 @@ SETTINGS_VARIABLES = {
     "DEMO_PASSWORD",
     "Q_ASYNC_IN_TESTS",
     "TRUSTED_PROXIES",
+    "IMPORT_MAX_COLUMNS",
+    "IMPORT_MAX_CELL_CHARS",
 }
 
 PRODUCTION = {
@@ -109,6 +111,8 @@ SETUP = ["-c", "import django; django.setup()"]
         ("LOG_LEVEL", "chatty"),
         ("SECRET_KEY", "too-short"),
         ("TRUSTED_PROXIES", "10.0.0.0/8,the-proxy"),
+        ("IMPORT_MAX_COLUMNS", "5000"),
+        ("VENDOR_ALLOW_LINK_LOCAL", "sometimes"),
     ],
 )
 def test_an_invalid_value_stops_startup_naming_the_variable(run_python, variable, value):
