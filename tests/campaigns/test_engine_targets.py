@@ -1,13 +1,16 @@
 """Building a campaign's targets: one per distinct number, invalid and DND numbers set
 aside with the reason, in one set-based statement, and never twice."""
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.engine import build_targets
-from campaigns.models import CampaignTarget, Contact, ContactList, DndEntry, DndList
+from campaigns.models import Campaign, CampaignTarget, Contact, ContactList, DndEntry, DndList
 from tests.factories import CampaignFactory
+from tests.qcluster import ON_POSTGRES
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +111,80 @@ def test_the_build_is_one_insert_whatever_the_number_of_contacts(campaign):
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and "SELECT" in inserts[0]
     assert len(queries.captured_queries) < 12
+    # The vendor's rule and the DND check are evaluated once per number, not once per
+    # column that depends on them (status, due time, reason).
+    insert = inserts[0]
+    assert insert.count('FROM "campaigns_dndentry"') == 1
+    assert insert.count("LIKE") == 1  # OCA: +62 numbers only
+    assert ("DISTINCT ON" if connection.vendor == "postgresql" else "GROUP BY") in insert
+
+
+def test_a_repeated_number_goes_to_its_first_active_contact(campaign):
+    _, second = campaign.contact_lists.order_by("id")
+    Contact.objects.create(contact_list=second, number="+6281200000003", name="Citra again")
+
+    build_targets(campaign)
+
+    citra = campaign.targets.get(number="+6281200000003")
+    assert citra.contact.name == "Citra again"  # the first contact is inactive
+    assert citra.status == CampaignTarget.Status.PENDING
+    assert campaign.targets.count() == 7
+
+
+@pytest.mark.parametrize(
+    ("kind", "invalid", "reason"),
+    [
+        ("cpaas", ["+628123"], "CPaaS takes numbers of 10 to 15 digits."),
+        ("myoperator", [], ""),
+    ],
+)
+def test_each_vendor_rule_sets_its_numbers_aside(kind, invalid, reason):
+    the_list = contact_list(
+        "Mixed",
+        [
+            ("+6281200000001", "Ani", "1", "", True),
+            ("+628123", "Short", "2", "", True),
+            ("+919800000001", "Dev", "3", "", True),
+        ],
+    )
+    campaign = CampaignFactory(account__kind=kind)
+    campaign.contact_lists.set([the_list])
+
+    assert build_targets(campaign) == 3
+
+    targets = {target.number: target for target in campaign.targets.all()}
+    assert sorted(n for n, t in targets.items() if t.status == "invalid") == invalid
+    for number in invalid:
+        assert targets[number].last_error == reason
+        assert targets[number].next_attempt_at is None
+    assert all(t.next_attempt_at for t in targets.values() if t.status == "pending")
+
+
+def test_without_dnd_lists_every_dialable_number_is_pending():
+    the_list = contact_list(
+        "Plain",
+        [("+6281200000001", "Ani", "1", "", True), ("+919800000001", "Dev", "2", "", True)],
+    )
+    DndEntry.objects.create(
+        dnd_list=DndList.objects.create(name="Not chosen"), number="+6281200000001"
+    )
+    campaign = CampaignFactory()
+    campaign.contact_lists.set([the_list])
+
+    assert build_targets(campaign) == 2
+
+    statuses = dict(campaign.targets.values_list("number", "status"))
+    assert statuses == {"+6281200000001": "pending", "+919800000001": "invalid"}
+
+
+def test_a_campaign_without_contact_lists_is_built_with_no_targets():
+    campaign = CampaignFactory()
+
+    assert build_targets(campaign) == 0
+
+    campaign.refresh_from_db()
+    assert campaign.targets_built_at is not None
+    assert not campaign.targets.exists()
 
 
 def test_building_again_adds_nothing_even_when_the_first_build_was_not_recorded(campaign):
@@ -118,3 +195,44 @@ def test_building_again_adds_nothing_even_when_the_first_build_was_not_recorded(
     campaign.refresh_from_db()
     assert build_targets(campaign) == 0  # ON CONFLICT: unique (campaign, number)
     assert campaign.targets.count() == 6
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="two connections at once need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_build_that_starts_while_another_is_uncommitted_waits_and_adds_nothing(campaign):
+    """Launch job, runner and watchdog may all build at once: the second waits for the
+    first to commit, then finds the campaign built (no unique violation, no rows)."""
+    first_inserted, results, errors = threading.Event(), {}, []
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = build_targets(Campaign.objects.get(pk=campaign.pk))
+                first_inserted.set()
+                second_thread.join(timeout=1)  # the second waits for the lock meanwhile
+                results["second_blocked"] = second_thread.is_alive()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            first_inserted.set()
+            connections.close_all()
+
+    def second():
+        try:
+            first_inserted.wait(10)
+            results["second"] = build_targets(Campaign.objects.get(pk=campaign.pk))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    second_thread = threading.Thread(target=second)
+    first_thread = threading.Thread(target=first)
+    second_thread.start()
+    first_thread.start()
+    first_thread.join(30)
+    second_thread.join(30)
+
+    assert not errors
+    assert results == {"first": 6, "second_blocked": True, "second": 0}
+    assert CampaignTarget.objects.filter(campaign_id=campaign.pk).count() == 6
