@@ -76,6 +76,11 @@ class ImportJob(models.Model):
         help_text="The file's first rows, header included, cells cut short: the mapping "
         "page's preview, so it never reads the file again",
     )
+    # Where the table starts: rows before the header (titles, blank lines, Excel's
+    # "sep=;"), and for an .xlsx the sheet read and the sheets there are.
+    skip_rows = models.PositiveIntegerField(default=0)
+    sheet = models.CharField(max_length=100, blank=True)
+    sheets = models.JSONField(default=list, blank=True)
 
     # A running job that has not committed a batch for this long is taken as dead.
     STALL_AFTER = timedelta(minutes=5)
