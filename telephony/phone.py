@@ -4,8 +4,15 @@ phonenumbers.parse + is_valid_number costs ~75 µs a number (over a minute for a
 million rows), so this module does the same job from phonenumbers' own metadata:
 country codes, national prefixes, possible lengths and each region's general number
 pattern, compiled once and cached. Each failure comes with a reason a person can act on.
-It checks a region's general pattern, so it is slightly looser than is_valid_number
-(which also checks number types); it never rejects a number phonenumbers accepts.
+It applies is_valid_number's own rules (general description, then the number types,
+and for a shared country code the region phonenumbers would pick), so every number it
+returns passes phonenumbers.is_valid_number: tests/telephony/test_phone.py compares the
+two over random digit strings.
+
+A number without "+" or "00" is read by the numbering plan of the list's country, never
+by its first digits: "9111852010" is an Indian mobile, not +91 11852010. When the digits
+are valid both ways (national, and after the country code), the value is refused as
+ambiguous: a guessed number is a call to the wrong person.
 """
 
 import re
@@ -41,6 +48,17 @@ class Region:
     pattern: re.Pattern
     lengths: frozenset
     name: str
+    # The number types (fixed line, mobile, toll free…), each with its possible lengths,
+    # as one pattern: is_valid_number wants a type, not only the general pattern.
+    types: re.Pattern
+    leading: re.Pattern | None
+
+    def valid(self, national: str) -> bool:
+        return (
+            len(national) in self.lengths
+            and self.pattern.fullmatch(national) is not None
+            and self.types.fullmatch(national) is not None
+        )
 
 
 class InvalidNumber(ValueError):
@@ -60,7 +78,37 @@ def region(code: str) -> Region | None:
         pattern=re.compile(f"(?:{desc.national_number_pattern})"),
         lengths=frozenset(desc.possible_length or ()),
         name=code.upper(),
+        types=re.compile(_types_pattern(metadata)),
+        leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
     )
+
+
+_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
+
+
+def _types_pattern(metadata) -> str:
+    """One alternative a number type, each held to that type's possible lengths (as
+    phonenumbers' _is_number_matching_desc does); a region with no types matches nothing."""
+    parts = []
+    for name in _TYPES:
+        desc = getattr(metadata, name, None)
+        if desc is None or not desc.national_number_pattern:
+            continue
+        lengths = [n for n in (desc.possible_length or ()) if n > 0]
+        guard = f"(?=[0-9]{{{'}$|[0-9]{'.join(map(str, lengths))}}}$)" if lengths else ""
+        parts.append(f"{guard}(?:{desc.national_number_pattern})")
+    return "|".join(f"(?:{p})" for p in parts) or "(?!)"
 
 
 @cache
@@ -70,6 +118,8 @@ def regions_for_country_code(country_code: str) -> tuple[Region, ...]:
 
 
 def split_country_code(digits: str) -> tuple[str, str] | None:
+    if digits[:1] == "0":
+        return None  # no country calling code starts with 0 ("+091…" is not +91)
     for size in (1, 2, 3):
         cc = digits[:size]
         if int(cc or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
@@ -78,9 +128,16 @@ def split_country_code(digits: str) -> tuple[str, str] | None:
 
 
 def _matches(regions: tuple[Region, ...], national: str) -> bool:
-    size = len(national)
-    for r in regions:  # noqa: SIM110 (a plain loop is ~2x faster than any() here)
-        if size in r.lengths and r.pattern.fullmatch(national) is not None:
+    """phonenumbers.is_valid_number for +<the regions' country code><national>: one region
+    decides, found as region_code_for_number finds it (by leading digits where a region
+    has them, else by the first region the number is valid in)."""
+    if len(regions) == 1:
+        return regions[0].valid(national)
+    for r in regions:
+        if r.leading is not None:
+            if r.leading.match(national) is not None:
+                return r.valid(national)
+        elif r.valid(national):
             return True
     return False
 
@@ -137,16 +194,28 @@ def normalize(value, default_region: str = "IN") -> str:
         digits = digits if plus else digits[2:]
         split = split_country_code(digits)
         if split is None:
+            if digits[:1] == "0":
+                raise InvalidNumber(
+                    f"{value!s} is not a valid international number: after "
+                    f"{'+' if plus else '00'} comes a 0, and no country calling code starts with 0"
+                )
             raise InvalidNumber(f"+{digits[:3]} is not a country calling code")
         cc, national = split
     elif home and home.national_prefix and digits.startswith(home.national_prefix):
         cc, national = home.country_code, digits[len(home.national_prefix) :]
-    elif (
-        home
-        and digits.startswith(home.country_code)
-        and _matches((home,), digits[len(home.country_code) :])
-    ):
-        cc, national = home.country_code, digits[len(home.country_code) :]
+    elif home and digits.startswith(home.country_code):
+        # Valid as a national number, or after the country code? Decided by the plan
+        # (length and pattern), never by the prefix; both valid is refused, not guessed.
+        cc = home.country_code
+        after = digits[len(cc) :]
+        regions = regions_for_country_code(cc)
+        as_national, as_international = _matches(regions, digits), _matches(regions, after)
+        if as_national and as_international:
+            raise InvalidNumber(
+                f"{value!s} is ambiguous: it could be +{cc}{digits} or +{cc}{after}; "
+                "write it with + and the country code"
+            )
+        national = after if as_international else digits
     elif home:
         cc, national = home.country_code, digits
     else:
@@ -157,6 +226,12 @@ def normalize(value, default_region: str = "IN") -> str:
         raise InvalidNumber(f"+{cc} is not a country calling code")
     if _matches(regions, national):
         return f"+{cc}{national}"
+    prefix = regions[0].national_prefix
+    if plus and prefix and national.startswith(prefix):
+        # "+44 (0)20 7946 0958": the trunk prefix written after the country code.
+        national = national[len(prefix) :]
+        if _matches(regions, national):
+            return f"+{cc}{national}"
     if home and not plus:
         # Some countries rewrite national numbers (Argentina's mobile "15", Belarus's
         # "8 0"); phonenumbers knows those rules. Slow, but only for the odd row.
