@@ -224,6 +224,8 @@ VENDOR_HTTP = {
     "backoff_base": 0.01 if TESTING else 0.5,
     "backoff_cap": 0.05 if TESTING else 30.0,
 }
+# The largest vendor answer the seam reads (after decompression); past it, it stops.
+VENDOR_MAX_RESPONSE_BYTES = env_int("VENDOR_MAX_RESPONSE_MB", 50, minimum=1) * 1024 * 1024
 
 # Vendor base URLs on link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10,
 # fd00:ec2::254, metadata.google.internal, …) are refused unless this is on

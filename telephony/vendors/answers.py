@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import AuthFailed, Fault, RateLimited, Rejected, Unavailable, VendorError
+from .base import (
+    AuthFailed,
+    Fault,
+    MalformedResponse,
+    RateLimited,
+    Rejected,
+    Unavailable,
+    VendorError,
+)
 
 
 @dataclass
@@ -75,6 +83,14 @@ class UnsendableCredential(AuthFailed):
             "hint", "Edit the account and type the credential again in Latin-1 characters."
         )
         super().__init__(message, **kwargs)
+
+
+class OversizedAnswer(MalformedResponse):
+    """The answer passed VENDOR_MAX_RESPONSE_MB, or kept arriving for too long: the seam
+    stopped reading. Asking again would get the same answer."""
+
+    kind = "answer too large"
+    retryable = False
 
 
 def parse_retry_after(headers) -> float | None:

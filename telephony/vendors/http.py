@@ -34,6 +34,7 @@ from .answers import (
     BASE_URL_HINT,
     BlockedDestination,
     Classifier,
+    OversizedAnswer,
     Redirected,
     UnsendableCredential,
     VendorResponse,
@@ -172,9 +173,12 @@ class VendorHTTP:
                         auth=auth,
                         timeout=timeout or self.timeout,
                         allow_redirects=False,
+                        stream=True,  # the body is read within limits by _wrap
                     )
-                    response = self._wrap(raw, expect_json)
+                    response = self._wrap(raw, expect_json, timeout or self.timeout)
                     error, vendor_answer = self._classify(response, url, classify, expect_json)
+            except OversizedAnswer as exc:
+                error = exc
             except ForbiddenDestination as exc:
                 error = BlockedDestination(str(exc), vendor=self.vendor, hint=BASE_URL_HINT)
             except UnicodeError:
@@ -242,14 +246,40 @@ class VendorHTTP:
                 )
         return None
 
-    def _wrap(self, raw: requests.Response, expect_json: bool) -> VendorResponse:
+    def _wrap(self, raw: requests.Response, expect_json: bool, timeout) -> VendorResponse:
+        """The answer, read within VENDOR_MAX_RESPONSE_MB (counted after decompression,
+        so a gzip bomb stops too) and within three read timeouts in all (a server that
+        drips a byte at a time stops too); OversizedAnswer past either."""
+        limit = settings.VENDOR_MAX_RESPONSE_BYTES
+        deadline = time.monotonic() + 3 * timeout[1]
+        try:
+            declared = int(raw.headers.get("Content-Length") or 0)
+        except ValueError:
+            declared = 0
+        chunks, size = [], 0
+        try:
+            if declared > limit:
+                raise OversizedAnswer(_too_large(declared, limit), vendor=self.vendor)
+            for chunk in raw.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise OversizedAnswer(_too_large(size, limit), vendor=self.vendor)
+                if time.monotonic() > deadline:
+                    raise OversizedAnswer(
+                        f"The vendor's answer was still arriving after {3 * timeout[1]:.0f} "
+                        f"s ({size:,} bytes so far); Dialdesk stopped reading it.",
+                        vendor=self.vendor,
+                    )
+                chunks.append(chunk)
+        finally:
+            raw.close()
         response = VendorResponse(
-            status_code=raw.status_code, headers=dict(raw.headers), content=raw.content
+            status_code=raw.status_code, headers=dict(raw.headers), content=b"".join(chunks)
         )
-        if raw.content:
+        if response.content:
             try:
-                response.data = json.loads(raw.content)
-            except ValueError:
+                response.data = json.loads(response.content)
+            except (ValueError, RecursionError):  # RecursionError: nesting too deep
                 response.data = None
         return response
 
@@ -367,6 +397,13 @@ class VendorHTTP:
         parts = urlsplit(url)
         query = parse_qsl(parts.query) + [(k, str(v)) for k, v in params.items() if v is not None]
         return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (
+        f"The vendor's answer is {size / 1024 / 1024:,.1f} MB or more; Dialdesk reads "
+        f"answers of up to {limit / 1024 / 1024:,.0f} MB (VENDOR_MAX_RESPONSE_MB)."
+    )
 
 
 def _excerpt(body: Any) -> str:
