@@ -520,13 +520,14 @@ def build_part(rows: int, dnd_rows: int) -> dict:
 def run_child_part(part: str, args: list[str]):
     database_url = os.environ["DATABASE_URL"]
     setup_django(database_url)
-    tmp = Path(tempfile.mkdtemp(prefix="campaign-bench-child-"))
-    if part == "pace":
-        result = pace_part(database_url, tmp)
-    elif part == "overhead":
-        result = overhead_part(database_url, tmp, int(args[0]))
-    else:
-        result = build_part(int(args[0]), int(args[1]))
+    with tempfile.TemporaryDirectory(prefix="campaign-bench-child-") as name:
+        tmp = Path(name)
+        if part == "pace":
+            result = pace_part(database_url, tmp)
+        elif part == "overhead":
+            result = overhead_part(database_url, tmp, int(args[0]))
+        else:
+            result = build_part(int(args[0]), int(args[1]))
     print(json.dumps(result, default=str))
 
 
@@ -562,7 +563,12 @@ def main():
 
     parts = args.only or ["pace", "overhead", "build"]
     kinds = ["sqlite"] + (["postgres"] if args.postgres else [])
-    tmp = Path(tempfile.mkdtemp(prefix="campaign-bench-"))
+    with tempfile.TemporaryDirectory(prefix="campaign-bench-") as name:
+        run_parts(parts, kinds, args, Path(name))  # its SQLite files go with it (~500 MB)
+    return None
+
+
+def run_parts(parts, kinds, args, tmp: Path):
     print(f"campaign bench: {', '.join(parts)} on {', '.join(kinds)}; {os.cpu_count()} CPUs")
     for kind in kinds:
         if "pace" in parts:
@@ -594,7 +600,6 @@ def main():
                 f"   a second build (idempotent) added {row['second_build_added']} in "
                 f"{row['second_build_seconds']:.4f} s"
             )
-    return None
 
 
 if __name__ == "__main__":
