@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 
 from ..models import ImportJob
 from .job import data_rows, default_region, file_info, target_rows
-from .mapping import RowParser, auto_map, looks_like_data
+from .mapping import Row, RowParser, explain_map, looks_like_data, numberish
 from .reading import TooBig, UnreadableFile, open_rows, paste_to_csv, sniff
 
 PREVIEW_ROWS = 20
@@ -21,6 +21,12 @@ PREVIEW_ROWS = 20
 SAMPLE_ROWS = PREVIEW_ROWS + 1
 SAMPLE_CELL_CHARS = 300
 COLUMN_NAME_CHARS = 200
+# Blank rows before the table are skipped up to this many (the head read at upload stops
+# there, so a file of blank lines costs no more); titles and "sep=;" up to PREAMBLE_ROWS.
+MAX_LEADING_BLANK = 10_000
+PREAMBLE_ROWS = 10
+# An .xlsx whose first sheets are empty: the first of these with data is read.
+MAX_SHEETS_TRIED = 10
 
 
 def max_upload_bytes() -> int:
@@ -53,17 +59,74 @@ def create_job(kind, target, user, *, upload=None, pasted="") -> ImportJob:
     content.seek(0)
     job.upload.save(f"upload.{info.file_format}", content, save=False)
     try:
-        head = list(islice(open_rows(job.upload.name, file_info(job), strict=True), SAMPLE_ROWS))
-        for number, row in enumerate(head, 1):
-            if isinstance(row, TooBig):
-                raise UnreadableFile(row.message(number))
-        _describe_columns(job, head)
-        job.sample = [[cell[:SAMPLE_CELL_CHARS] for cell in row] for row in head]
+        read_head(job)
         job.save()
     except BaseException:
         default_storage.delete(job.upload.name)
         raise
     return job
+
+
+def reread(job, *, encoding="", delimiter="", sheet="", has_header=None) -> None:
+    """The user's choices on the mapping page: read the stored file again with them
+    (its columns, sample and mapping are redone). Raises UnreadableFile, leaving the
+    job as it was."""
+    if not job.upload or not default_storage.exists(job.upload.name):
+        raise UnreadableFile("The uploaded file is no longer there; upload it again.")
+    if job.file_format != "xlsx":
+        with default_storage.open(job.upload.name, "rb") as fh:
+            info = sniff(fh, job.original_name, encoding=encoding, delimiter=delimiter)
+        job.encoding, job.delimiter, job.notes = info.encoding, info.delimiter, info.notes
+    elif sheet:
+        job.sheet = sheet
+    read_head(job, has_header=has_header, choose_sheet=False)
+    job.save()
+
+
+def read_head(job, has_header=None, choose_sheet=True) -> None:
+    """Read the upload's first rows (strictly: a row past the limits refuses the file),
+    find where the table starts and whether it has a header, and keep that head on the
+    job with its columns and mapping."""
+    if job.file_format == "xlsx" and choose_sheet:
+        job.sheets, job.sheet, head = _first_sheet_with_data(job)
+    else:
+        head = _head(job)
+    _describe_columns(job, head, has_header)
+
+
+def _head(job):
+    """(leading rows, table rows): rows up to the table's first rows plus the preview's,
+    blank rows before the table counted but not kept."""
+    rows = open_rows(job.upload.name, file_info(job), strict=True)
+    kept, blank = [], 0
+    for number, row in enumerate(rows, 1):
+        if isinstance(row, TooBig) and row.fatal:
+            if len(kept) < SAMPLE_ROWS:
+                raise UnreadableFile(row.message(number))
+            # Past the rows an upload always read strictly: the job reports it.
+            break
+        if not kept and not isinstance(row, TooBig) and not any(cell.strip() for cell in row):
+            blank += 1
+            if blank > MAX_LEADING_BLANK:
+                break
+            continue
+        kept.append(row)
+        if len(kept) >= PREAMBLE_ROWS + SAMPLE_ROWS:
+            break
+    return blank, kept
+
+
+def _first_sheet_with_data(job):
+    from .reading import xlsx_sheets
+
+    sheets = xlsx_sheets(job.upload.name)
+    for name in sheets[:MAX_SHEETS_TRIED]:
+        job.sheet = name
+        head = _head(job)
+        if any(not isinstance(row, TooBig) and any(c.strip() for c in row) for row in head[1]):
+            return sheets, name, head
+    job.sheet = sheets[0] if sheets else ""
+    return sheets, job.sheet, _head(job)
 
 
 def too_large_message(size: int) -> str:
@@ -73,44 +136,105 @@ def too_large_message(size: int) -> str:
     )
 
 
-def _describe_columns(job, head):
-    rows = [row for row in head if any(cell.strip() for cell in row)]
-    if not rows:
+def _describe_columns(job, head, has_header=None):
+    blank, rows = head
+    start = _table_start(rows)
+    if start is None:
         raise UnreadableFile("The file is empty")
-    first = rows[0]
-    job.has_header = job.file_format == "paste" or not looks_like_data(first)
+    job.skip_rows = blank + start
+    table = rows[start : start + SAMPLE_ROWS]
+    first = table[0]
+    if has_header is not None:
+        job.has_header = has_header
+    elif isinstance(first, TooBig):
+        job.has_header = False
+    else:
+        job.has_header = job.file_format == "paste" or not looks_like_data(first, table[1:])
+    width = max((len(row) for row in table), default=1) or 1
     if job.has_header:
-        width = max(len(row) for row in rows)
         job.columns = [
             (first[i].strip()[:COLUMN_NAME_CHARS] if i < len(first) else "") or f"Column {i + 1}"
             for i in range(width)
         ]
-        if len(rows) == 1:
+        if not any(_has_cells(row) for row in table[1:]) and not _has_data_after(job):
             # Only a header (and perhaps blank lines) is not worth a job.
-            if _has_data_after(job):
-                return
             raise UnreadableFile("The file has a header but no rows")
     else:
-        width = max(len(row) for row in rows)
         job.columns = [f"Column {i + 1}" for i in range(width)]
-    sample = rows[1:] if job.has_header else rows
-    job.mapping = auto_map(job.kind, job.columns, sample)
+    kept = table[: SAMPLE_ROWS if job.has_header else SAMPLE_ROWS - 1]
+    job.sample = [_stored(row) for row in kept]
+    sample = table[1:] if job.has_header else table
+    job.mapping = explain_map(job.kind, job.columns, sample, default_region(job), job.has_header)[0]
+
+
+def _has_cells(row) -> bool:
+    return isinstance(row, TooBig) or any(cell.strip() for cell in row)
+
+
+def _table_start(rows) -> int | None:
+    """Where the table starts among the first rows: the first row that holds a number,
+    or is as wide as the table (titles are one cell wide, "sep=;" is no row at all)."""
+    widths = []
+    for row in rows:
+        cells = [] if isinstance(row, TooBig) else list(row)
+        while cells and not cells[-1].strip():
+            cells.pop()
+        widths.append(len(cells))
+    counts = {}
+    for width in widths:
+        if width:
+            counts[width] = counts.get(width, 0) + 1
+    if not counts and not any(isinstance(row, TooBig) for row in rows):
+        return None
+    table_width = max(counts.items(), key=lambda item: (item[1], item[0]))[0] if counts else 1
+    wide = 2 if table_width == 2 else max(2, table_width - 1)
+    for index, row in enumerate(rows[: PREAMBLE_ROWS + 1]):
+        if isinstance(row, TooBig):
+            return index
+        text = [cell.strip() for cell in row]
+        if not any(text) or _is_sep_line(text):
+            continue
+        if any(numberish(cell) for cell in text) or table_width == 1 or widths[index] >= wide:
+            return index
+    return next(i for i, width in enumerate(widths) if width)
+
+
+def _is_sep_line(cells) -> bool:
+    joined = ",".join(cells).strip(",")
+    return joined.lower().startswith("sep=") and len(joined) <= 6
+
+
+def _stored(row):
+    """A row as kept in `sample`: its cells cut short; a row that could not be decoded
+    as its reason, so the preview shows it as the job will report it."""
+    if isinstance(row, TooBig):
+        return {"unreadable": row.problem, "hint": row.hint}
+    return [cell[:SAMPLE_CELL_CHARS] for cell in row]
 
 
 def _has_data_after(job) -> bool:
     # Strict, so an .xlsx is read within the same budget as the first rows.
     rows = open_rows(job.upload.name, file_info(job), strict=True)
-    next(rows, None)
+    for _ in islice(rows, job.skip_rows + 1):
+        pass
     return any(isinstance(row, TooBig) or any(cell.strip() for cell in row) for row in rows)
 
 
 def sample_rows(job):
     """(row number, cells) of the first rows after the header, from the head stored on
-    the job at upload; a job from before `sample` existed reads its file (bounded)."""
+    the job at upload; a job from before `sample` existed reads its file (bounded). A
+    row that could not be decoded comes as the TooBig the job reads."""
     if not job.sample:
         return list(islice(data_rows(job), PREVIEW_ROWS))
     rows = job.sample[1:] if job.has_header else job.sample
-    return list(zip(itertools.count(2 if job.has_header else 1), rows[:PREVIEW_ROWS]))
+    start = job.skip_rows + (2 if job.has_header else 1)
+    rows = [
+        TooBig(row["unreadable"], row.get("hint", ""), fatal=False)
+        if isinstance(row, dict)
+        else row
+        for row in rows[:PREVIEW_ROWS]
+    ]
+    return list(zip(itertools.count(start), rows))
 
 
 def preview(job, mapping=None):
@@ -121,6 +245,8 @@ def preview(job, mapping=None):
     seen, results = set(), []
     for row_no, cells in sample_rows(job):
         parsed = parser.parse(cells)
+        if isinstance(cells, TooBig):
+            parsed = Row("invalid", error=cells.reason)
         if parsed.status == "ok" and parsed.number in seen:
             verdict = "duplicate"
         else:

@@ -42,7 +42,7 @@ REPORT_HEADER = "row,value,reason\r\n"
 
 def file_info(job) -> FileInfo:
     fmt = "xlsx" if job.file_format == "xlsx" else "csv"
-    return FileInfo(fmt, job.encoding, job.delimiter)
+    return FileInfo(fmt, job.encoding, job.delimiter, sheet=job.sheet)
 
 
 def data_rows(job):
@@ -50,10 +50,13 @@ def data_rows(job):
     if not job.upload:
         raise UnreadableFile("The uploaded file is no longer there; upload it again")
     rows = open_rows(job.upload.name, file_info(job))
-    start = 1
+    # Titles, blank lines and "sep=;" before the table are not data rows.
+    start = 1 + job.skip_rows
+    for _ in islice(rows, job.skip_rows):
+        pass
     if job.has_header:
         next(rows, None)
-        start = 2
+        start += 1
     return zip(itertools.count(start), rows, strict=False)
 
 

@@ -30,11 +30,13 @@ class TooBig(list):
     list, it is skipped by code that only reads cells; the upload refuses it by row
     number (`message`) and the job reports it as an invalid row (`reason`)."""
 
-    __slots__ = ("problem", "hint")
+    __slots__ = ("problem", "hint", "fatal")
 
-    def __init__(self, problem: str, hint: str):
+    def __init__(self, problem: str, hint: str, fatal: bool = True):
         super().__init__()
-        self.problem, self.hint = problem, hint
+        # `fatal`: among the upload's first rows it refuses the file (a size limit). A row
+        # that only cannot be decoded is reported by the job instead.
+        self.problem, self.hint, self.fatal = problem, hint, fatal
 
     def message(self, row: int) -> str:
         return f"Row {row:,} {self.problem}. {self.hint}"
@@ -56,6 +58,14 @@ def too_long_cell(limit: int, size: int = 0, over: int = 0) -> TooBig:
     return TooBig(
         f"has a cell {length} characters; imports take cells of up to {limit:,} characters",
         "Shorten that cell (or delete its column) and upload the file again.",
+    )
+
+
+def undecodable(encoding: str) -> TooBig:
+    return TooBig(
+        f"has bytes that are not {encoding_label(encoding)} text, so it was not read",
+        "Save the file as UTF-8, or choose its encoding on the mapping page, and import it again.",
+        fatal=False,
     )
 
 
@@ -100,9 +110,68 @@ _NOT_CSV = {
 }
 NOT_CSV_OR_XLSX = "This is not a CSV or XLSX file"
 SAMPLE_BYTES = 64 * 1024
-DELIMITERS = ",;\t"
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+DELIMITERS = ",;\t|"
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 PASTE_SPLIT = re.compile(r"[,;\s]+")
+# The encodings the mapping page offers (the detected one is added when not listed).
+ENCODINGS = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16 (with byte order mark)",
+    "utf-16-le": "UTF-16 little-endian",
+    "utf-16-be": "UTF-16 big-endian",
+    "utf-32": "UTF-32 (with byte order mark)",
+    "utf-32-le": "UTF-32 little-endian",
+    "utf-32-be": "UTF-32 big-endian",
+    "cp1252": "Windows-1252 (Western European)",
+    "latin-1": "ISO-8859-1 (Latin-1)",
+    "cp1250": "Windows-1250 (Central European)",
+    "cp1251": "Windows-1251 (Cyrillic)",
+    "cp1253": "Windows-1253 (Greek)",
+    "cp1254": "Windows-1254 (Turkish)",
+    "cp1256": "Windows-1256 (Arabic)",
+    "shift_jis": "Shift-JIS (Japanese)",
+    "cp932": "Windows-31J (Japanese)",
+    "euc_jp": "EUC-JP (Japanese)",
+    "gb18030": "GB18030 (Chinese, simplified)",
+    "big5": "Big5 (Chinese, traditional)",
+    "cp949": "Windows-949 (Korean)",
+    "iso8859_11": "TIS-620 (Thai)",
+}
+# Characters a cell may not hold: C0 controls but tab, CR and LF (which XML, and so an
+# .xlsx export, cannot carry: a NUL in a name once made the export fail), DEL and the C1
+# controls. Removed on import, with no trace: they are never meant.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What a byte that does not decode becomes while a line is read: a noncharacter, so the
+# row holding it is reported (never imported mangled). See _mark_undecodable.
+UNDECODABLE = "\ufdd0"
+_BAD_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0]")
+
+
+def _mark_undecodable(error):
+    return UNDECODABLE, error.end
+
+
+codecs.register_error("dialdesk-mark", _mark_undecodable)
+
+
+def encoding_label(encoding: str) -> str:
+    name = codec_name(encoding)
+    return ENCODINGS.get(name, name.upper().replace("_", "-"))
+
+
+def codec_name(encoding: str) -> str:
+    """The spelling this module uses for an encoding: "utf_8" -> "utf-8-sig", "UTF-16LE"
+    -> "utf-16-le", "ISO-8859-1" -> "latin-1"; "" for an unknown one."""
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        return ""
+    return {
+        "utf-8": "utf-8-sig",
+        "utf_8": "utf-8-sig",
+        "iso8859-1": "latin-1",
+        "windows-1252": "cp1252",
+    }.get(name, name)
 
 
 @dataclass
@@ -111,10 +180,12 @@ class FileInfo:
     encoding: str = ""
     delimiter: str = ""
     notes: list = field(default_factory=list)
+    sheet: str = ""  # .xlsx: the sheet read ("" = the first)
 
 
-def sniff(fh, name="") -> FileInfo:
+def sniff(fh, name="", encoding="", delimiter="") -> FileInfo:
     """What the file is, from its bytes (never its extension); UnreadableFile if unusable.
+    `encoding` and `delimiter` are the user's choices on the mapping page, used as given.
 
     `fh` is a binary file object positioned at the start; it is read through once to
     check the whole file decodes (so a Latin-1 byte on row 900,000 is not a surprise)."""
@@ -134,59 +205,200 @@ def sniff(fh, name="") -> FileInfo:
     for magic, what in _NOT_CSV.items():
         if head.startswith(magic):
             raise UnreadableFile(f"{NOT_CSV_OR_XLSX}: it looks like {what}")
-    if b"\x00" in head:
-        raise UnreadableFile(f"{NOT_CSV_OR_XLSX}: it holds binary data, not text")
 
-    encoding = _detect_encoding(fh)
     notes = []
-    if encoding == "cp1252":
-        notes.append("The file is not UTF-8; it was read as Windows-1252 (Latin-1).")
-    text = head.decode(encoding, errors="replace")
-    if encoding == "utf-8-sig":
-        text = text.removeprefix("\ufeff")
+    encoding = codec_name(encoding) if encoding else ""
+    if not encoding:
+        encoding = _wide_encoding(head)
+    if not encoding:
+        # One stray NUL (a name typed with one) is removed on import; text has no more.
+        if head.count(b"\x00") > len(head) // 100:
+            raise UnreadableFile(f"{NOT_CSV_OR_XLSX}: it holds binary data, not text")
+        encoding, note = _detect_encoding(fh, head)
+        if note:
+            notes.append(note)
+    text = _head_text(head, encoding)
     # Cut the sample at the last full line: a half line confuses the sniffer.
     if len(head) == SAMPLE_BYTES and "\n" in text:
         text = text[: text.rindex("\n")]
-    if not text.strip():
+    if not text.strip(" \r\n\t" + UNDECODABLE):
         raise UnreadableFile("The file is empty")
     if text.lstrip()[:1] in ("<", "{", "["):
         raise UnreadableFile(f"{NOT_CSV_OR_XLSX}: it looks like HTML, XML or JSON")
-    return FileInfo("csv", encoding, _detect_delimiter(text), notes)
+    if delimiter not in DELIMITER_NAMES:
+        delimiter = _detect_delimiter(text)
+    return FileInfo("csv", encoding, delimiter, notes)
 
 
-def _detect_encoding(fh) -> str:
-    """utf-8-sig when the whole file decodes as UTF-8 (with or without BOM), else cp1252
-    (Latin-1 as Windows writes it), else latin-1, which decodes any byte."""
+def _head_text(head: bytes, encoding: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="dialdesk-mark")
+    return decoder.decode(head).removeprefix("\ufeff")
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _wide_encoding(head: bytes) -> str:
+    """UTF-16 or UTF-32 by its byte order mark, or without one by its text: the head
+    decodes in that encoding to text with no NUL and few controls ("" when neither)."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return "" if encoding == "utf-8-sig" else encoding
+    if b"\x00" not in head[:4096]:
+        return ""
+    sample = head[:16384]
+    sample = sample[: len(sample) - len(sample) % 4]
+    if len(sample) < 4:
+        return ""
+
+    def zeros(offset: int, step: int) -> float:
+        part = sample[offset::step]
+        return part.count(0) / len(part)
+
+    # A CSV is mostly ASCII (digits, delimiters), so half or more of its code units
+    # have their high bytes zero, and its low bytes almost never are.
+    candidates = []
+    if zeros(2, 4) > 0.9 and zeros(3, 4) > 0.9 and zeros(0, 4) < 0.1:
+        candidates.append("utf-32-le")
+    if zeros(0, 4) > 0.9 and zeros(1, 4) > 0.9 and zeros(3, 4) < 0.1:
+        candidates.append("utf-32-be")
+    if zeros(1, 2) > 0.3 and zeros(0, 2) < 0.05:
+        candidates.append("utf-16-le")
+    if zeros(0, 2) > 0.3 and zeros(1, 2) < 0.05:
+        candidates.append("utf-16-be")
+    for encoding in candidates:
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample)
+        except UnicodeDecodeError:
+            continue
+        if text and "\x00" not in text and len(CONTROL_CHARS.findall(text)) <= len(text) // 100:
+            return encoding
+    return ""
+
+
+# Bytes of lines with non-ASCII bytes, beyond the head, handed to the encoding detector.
+DETECT_BYTES = 64 * 1024
+
+
+def _detect_encoding(fh, head: bytes) -> tuple[str, str]:
+    """(encoding, note). UTF-8 (with or without BOM) when the file has UTF-8 text and no
+    more than a few lines that are not; else what charset-normalizer finds in the head
+    and in the lines holding non-ASCII bytes (Windows-1252 when it is one of the
+    candidates: Latin names are by far the most common). Bounded: one streamed pass, and
+    at most 128 KB given to the detector."""
     fh.seek(0)
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="dialdesk-mark")
+    bad_lines = utf8_chars = 0
+    unusual = bytearray()
+    tail = b""
     try:
         while chunk := fh.read(1 << 20):
-            decoder.decode(chunk)
+            text = decoder.decode(chunk)
+            if text.isascii():
+                continue
+            marks = text.count(UNDECODABLE)
+            if marks:
+                bad_lines += sum(1 for line in text.splitlines() if UNDECODABLE in line)
+                if len(unusual) < DETECT_BYTES:
+                    for line in (tail + chunk).splitlines():
+                        if not line.isascii():
+                            unusual += line[:1024] + b"\n"
+                            if len(unusual) >= DETECT_BYTES:
+                                break
+            utf8_chars += len(text) - len(text.encode("ascii", "ignore")) - marks
+            tail = chunk[-1024:]
         decoder.decode(b"", final=True)
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        pass
-    fh.seek(0)
-    try:
-        while chunk := fh.read(1 << 20):
-            chunk.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError:
-        return "latin-1"
     finally:
         fh.seek(0)
+    if not bad_lines:
+        return "utf-8-sig", ""
+    if utf8_chars >= 2 * bad_lines or (utf8_chars and bad_lines <= 3):
+        rows = "row" if bad_lines == 1 else "rows"
+        return "utf-8-sig", (
+            f"The file is UTF-8 but {bad_lines:,} {rows} of it are not; they are reported as "
+            "invalid rows, not imported with garbled text."
+        )
+    from charset_normalizer import from_bytes
+
+    candidates = [codec_name(match.encoding) for match in from_bytes(head + b"\n" + bytes(unusual))]
+    candidates = [name for name in candidates if name and not name.startswith("utf")]
+    sample = head + bytes(unusual)
+    encoding = candidates[0] if candidates else "cp1252"
+    if encoding in _LATIN or encoding.startswith("iso8859"):
+        # The detector cannot tell Western code pages apart on a few names ("Zoë" reads
+        # the same in most); Windows-1252 is what Excel writes in India and the West.
+        encoding = "cp1252" if _decodes(sample, "cp1252") else encoding
+    return encoding, (
+        f"The file is not UTF-8; it was read as {encoding_label(encoding)}. If names look "
+        "wrong in the preview, choose its encoding below."
+    )
+
+
+_LATIN = {
+    "cp1250",
+    "cp1252",
+    "cp1257",
+    "cp775",
+    "cp850",
+    "cp852",
+    "cp437",
+    "latin-1",
+    "mac-roman",
+    "mac-latin2",
+    "mac-iceland",
+    "hp-roman8",
+}
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(data)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _detect_delimiter(sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        pass
-    # The sniffer gives up on one-column files and ragged rows: count instead.
-    lines = [line for line in sample.splitlines()[:50] if line.strip()]
-    counts = {d: sum(line.count(d) for line in lines) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+    """The delimiter that splits the most lines into the same number of fields (more
+    than one). csv.Sniffer guessed from character frequencies and chose a comma for
+    tab and semicolon files whose names held commas; consistency does not."""
+    lines = [
+        line
+        for line in sample.splitlines()[:200]
+        if line.strip() and not line.lower().startswith("sep=")
+    ]
+    forced = _sep_line(sample)
+    if forced:
+        return forced
+    best, best_score = ",", (0, 0, 0)
+    for rank, delimiter in enumerate(("\t", "|", ";", ",")):
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        widths = {}
+        for count in counts:
+            if count > 1:
+                widths[count] = widths.get(count, 0) + 1
+        if not widths:
+            continue
+        width, agreeing = max(widths.items(), key=lambda item: (item[1], item[0]))
+        score = (agreeing, width, -rank)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sep_line(sample: str) -> str:
+    """Excel's "sep=;" first line names the delimiter."""
+    lines = sample.lstrip("\ufeff").splitlines()
+    first = lines[0].strip(" ").strip('"') if lines else ""
+    if first.lower().startswith("sep=") and len(first) == 5:
+        return first[4] if first[4] in DELIMITER_NAMES else ""
+    return ""
 
 
 def cell_text(value) -> str:
@@ -194,7 +406,7 @@ def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return CONTROL_CHARS.sub("", value) if CONTROL_CHARS.search(value) else value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -218,7 +430,7 @@ def open_rows(name: str, info: FileInfo, strict: bool = False):
     fh = default_storage.open(name, "rb")
     try:
         if info.file_format == "xlsx":
-            rows = _xlsx_rows(fh, limits, strict)
+            rows = _xlsx_rows(fh, limits, strict, info.sheet)
         else:
             rows = _csv_rows(fh, info, limits)
         yield from (_checked(rows, limits) if strict else rows)
@@ -243,16 +455,27 @@ class _LineTooLong(Exception):
     pass
 
 
-def _lines(text, limit: int):
+def _lines(text, limit: int, flagged: list):
     """The text's lines for csv.reader; a line over `limit` characters is read through in
-    pieces (never held whole) and then raises _LineTooLong."""
-    readline = text.readline
+    pieces (never held whole) and then raises _LineTooLong. A line holding a control
+    character or a byte that did not decode sets flagged[0], so only the rows that need
+    it are cleaned (csv.reader reads no further than the row it returns)."""
+    readline, bad = text.readline, _BAD_LINE.search
     while line := readline(limit + 1):
         if len(line) > limit:
             while line and line[-1] not in "\r\n":
                 line = readline(limit + 1)
             raise _LineTooLong
+        if bad(line):
+            flagged[0] = True
         yield line
+
+
+def _cleaned(row: list, encoding: str):
+    """A flagged row: reported when a byte of it did not decode, else without controls."""
+    if any(UNDECODABLE in cell for cell in row):
+        return undecodable(encoding)
+    return [CONTROL_CHARS.sub("", cell) for cell in row]
 
 
 def _csv_rows(fh, info: FileInfo, limits: Limits):
@@ -261,12 +484,18 @@ def _csv_rows(fh, info: FileInfo, limits: Limits):
     line: with a fresh reader over the same text, as a reader that raised is spent. (A
     huge quoted field spanning lines leaves its later lines to be read as rows; they are
     reported as invalid like any row.)"""
-    text = io.TextIOWrapper(fh, encoding=info.encoding or "utf-8-sig", newline="")
+    encoding = info.encoding or "utf-8-sig"
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="dialdesk-mark", newline="")
     delimiter = info.delimiter or ","
+    flagged = [False]
     while True:
-        reader = csv.reader(_lines(text, limits.line_chars), delimiter=delimiter)
+        reader = csv.reader(_lines(text, limits.line_chars, flagged), delimiter=delimiter)
         try:
-            yield from reader
+            for row in reader:
+                if flagged[0]:
+                    flagged[0] = False
+                    row = _cleaned(row, encoding)
+                yield row
             return
         except _LineTooLong:
             yield too_long_line(limits.line_chars)
@@ -277,19 +506,27 @@ def _csv_rows(fh, info: FileInfo, limits: Limits):
                 yield TooBig(f"cannot be read as CSV ({exc})", "Fix it and upload the file again.")
 
 
-def _xlsx_rows(fh, limits: Limits, strict: bool):
+def _xlsx_rows(fh, limits: Limits, strict: bool, sheet: str = ""):
     from .xlsx import Book
 
-    with Book(fh, budget=HEAD_XML_BUDGET if strict else None) as book:
+    with Book(fh, budget=HEAD_XML_BUDGET if strict else None, sheet=sheet) as book:
         yield from book.rows(limits.columns, strict)
 
 
-def xlsx_row_estimate(name: str) -> int | None:
+def xlsx_sheets(name: str) -> list[str]:
+    """The worksheets' names, in workbook order."""
+    from .xlsx import Book
+
+    with default_storage.open(name, "rb") as fh, Book(fh) as book:
+        return list(book.sheets)
+
+
+def xlsx_row_estimate(name: str, sheet: str = "") -> int | None:
     """The first sheet's row count from its stored dimension (None when not recorded);
     for the progress bar only. No shared strings are read."""
     from .xlsx import Book
 
-    with default_storage.open(name, "rb") as fh, Book(fh) as book:
+    with default_storage.open(name, "rb") as fh, Book(fh, sheet=sheet) as book:
         return book.row_estimate()
 
 

@@ -1,5 +1,5 @@
-"""Reading the first sheet of an uploaded .xlsx, with every size bounded by Dialdesk, not
-by what the file claims.
+"""Reading a sheet of an uploaded .xlsx (the first with data, or the one the user chose),
+with every size bounded by Dialdesk, not by what the file claims.
 
 An .xlsx is a zip of XML parts, so a 50 KB upload can expand to gigabytes, and a sheet's
 own `<dimension ref="A1:XFD1048576"/>` (or one cell at column XFD) makes openpyxl's
@@ -290,12 +290,12 @@ class Metered:
 
 
 class Book:
-    """An opened workbook: where its first worksheet and shared strings are, and how its
-    numbers become dates. Use as a context manager; it closes the archive. `budget`
+    """An opened workbook: its worksheets (by name), where its shared strings are, and how
+    its numbers become dates. Use as a context manager; it closes the archive. `budget`
     bounds how much of the sheet and of the shared strings may be read (the upload's
     first rows); None reads them whole (the import job)."""
 
-    def __init__(self, fh, budget: int | None = None):
+    def __init__(self, fh, budget: int | None = None, sheet: str = ""):
         self.archive = check_archive(fh)
         self.archive.caps = {}
         self.budget = budget
@@ -306,14 +306,20 @@ class Book:
             parser = WorkbookParser(self.archive, part.PartName[1:], keep_links=False)
             parser.parse()
             self.epoch = parser.wb.epoch
-            self.sheet = self._first_worksheet(parser)
+            self.sheets = self._worksheets(parser)
+            if not self.sheets:
+                raise UnreadableFile("This Excel file has no worksheet")
+            # A sheet chosen on the mapping page, by name; a name no longer there (or
+            # none) is the first worksheet.
+            self.sheet = self.sheets.get(sheet) or next(iter(self.sheets.values()))
             strings = package.find(SHARED_STRINGS)
             strings_path = strings.PartName[1:] if strings is not None else None
             if strings_path:
                 self.archive.caps[strings_path] = strings_limit()
             self.strings = SharedStrings(self.archive, strings_path, budget)
             self.dates, self.durations = _date_styles(self.archive)
-            self.archive.caps[self.sheet] = expanded_limit()
+            for path in self.sheets.values():
+                self.archive.caps[path] = expanded_limit()
         except UnreadableFile:
             self.close()
             raise
@@ -321,15 +327,21 @@ class Book:
             self.close()
             raise UnreadableFile(f"This Excel file cannot be read ({exc})") from None
 
-    def _first_worksheet(self, parser) -> str:
-        """The first sheet that is a worksheet and exists (openpyxl's worksheets[0])."""
+    def _worksheets(self, parser) -> dict[str, str]:
+        """Sheet name -> part, for the sheets that are worksheets and exist, in workbook
+        order (openpyxl's worksheets)."""
         rels = parser.rels  # a dict by id, parsed once
         names = self.archive.NameToInfo
+        sheets = {}
         for sheet in parser.sheets[:MAX_ENTRIES]:
             rel = rels.get(sheet.id) if sheet.id else None
             if rel is not None and "chartsheet" not in rel.Type and rel.target in names:
-                return rel.target
-        raise UnreadableFile("This Excel file has no worksheet")
+                sheets.setdefault(str(sheet.name)[:100], rel.target)
+        return sheets
+
+    def use(self, name: str):
+        """Read the sheet called `name` from now on."""
+        self.sheet = self.sheets[name]
 
     def __enter__(self):
         return self
@@ -343,7 +355,7 @@ class Book:
         self.archive.close()
 
     def rows(self, max_columns: int, strict: bool):
-        """Every row of the first worksheet as a list of strings, trailing empty cells
+        """Every row of the chosen worksheet as a list of strings, trailing empty cells
         dropped; missing rows are empty lists, so positions are row numbers. A row with a
         value past `max_columns` is cut there, or, when `strict`, is a TooBig."""
         source = Metered(self.archive.open(self.sheet), self.budget, "sheet")
