@@ -5,6 +5,10 @@ Every cell that a spreadsheet would read as a formula (one starting with = + - @
 carriage return; OWASP "CSV injection") gets a leading apostrophe. That includes E.164
 numbers (+91…): spreadsheet apps hide the apostrophe and keep the number as text, which
 is what a phone number should be anyway.
+
+Control characters other than tab, CR and LF are dropped from every cell: XML (so an
+.xlsx) cannot hold them, and a NUL stored in a name once made the export a 500. Imports
+remove them now (campaigns/importers/reading.py); rows stored before that still export.
 """
 
 import csv
@@ -17,6 +21,8 @@ from django.utils.text import slugify
 from openpyxl import Workbook
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# C0 controls but tab, LF and CR (openpyxl's ILLEGAL_CHARACTERS_RE), DEL and C1 controls.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CHUNK = 2000
 
 
@@ -27,6 +33,8 @@ def neutralise(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
+    if CONTROL_CHARS.search(text):
+        text = CONTROL_CHARS.sub("", text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -64,7 +64,9 @@ def test_cells_a_spreadsheet_would_run_get_an_apostrophe(value, expected):
 
 
 def test_the_csv_export_neutralises_every_formula_cell(supervisor_client, contact_list):
-    rows = csv_rows(export(supervisor_client, "campaigns:list_export", contact_list.pk, format="csv"))
+    rows = csv_rows(
+        export(supervisor_client, "campaigns:list_export", contact_list.pk, format="csv")
+    )
     assert rows[0] == ["number", "name", "time_zone", "active", "due_amount", "note"]
     assert rows[1] == [
         "'+919876500001",
@@ -122,3 +124,27 @@ def test_a_viewer_is_offered_no_export_button_on_list_pages(viewer_client, conta
     for page in pages:
         assert page.status_code == 200
         assert "Export CSV" not in page.content.decode()
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_a_control_character_in_a_stored_name_never_fails_the_export(
+    supervisor_client, contact_list, file_format
+):
+    # Stored before imports removed them (issue 14): a NUL made the .xlsx export a 500.
+    Contact.objects.create(
+        contact_list=contact_list,
+        number="+919876500003",
+        name="Asha\x00 Rao\x1b",
+        fields={"due_amount": "\x07100", "note": "line\x0bbreak"},
+    )
+    response = export(
+        supervisor_client, "campaigns:list_export", contact_list.pk, format=file_format
+    )
+    assert response.status_code == 200
+    if file_format == "xlsx":
+        workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+        rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
+    else:
+        rows = csv_rows(response)
+    assert rows[3][1] == "Asha Rao"
+    assert rows[3][4:6] == ["100", "linebreak"]
