@@ -308,6 +308,64 @@ class ImportUploadForm(forms.Form):
         return data
 
 
+class ImportReadingForm(forms.Form):
+    """How the stored file is read, when the detection got it wrong: the encoding and
+    delimiter of a CSV, the sheet of an .xlsx, and whether the first row is a header.
+    Changing one reads the file's head again (intake.reread). Radios and a text field,
+    not selects: the page's options stay one set per column (test_upload_limits)."""
+
+    reread = forms.CharField(widget=forms.HiddenInput, initial="1")
+    encoding = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Encoding",
+        help_text="utf-8, utf-16, cp1252, shift_jis, cp1251, gb18030, …",
+        widget=forms.TextInput(attrs={"size": 12, "spellcheck": "false"}),
+    )
+    delimiter = forms.ChoiceField(required=False, label="Separator", widget=forms.RadioSelect)
+    sheet = forms.ChoiceField(required=False, label="Sheet")
+    has_header = forms.TypedChoiceField(
+        label="First row",
+        choices=[("1", "is a header"), ("0", "is data")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, job, **kwargs):
+        from ..importers.reading import DELIMITER_NAMES
+
+        super().__init__(*args, **kwargs)
+        self.job = job
+        self.fields["has_header"].initial = "1" if job.has_header else "0"
+        if job.file_format == "xlsx":
+            del self.fields["encoding"], self.fields["delimiter"]
+            self.fields["sheet"].choices = [(name, name) for name in job.sheets]
+            self.fields["sheet"].initial = job.sheet
+            if len(job.sheets) < 2:
+                del self.fields["sheet"]
+            return
+        del self.fields["sheet"]
+        if job.file_format == "paste":
+            del self.fields["encoding"], self.fields["delimiter"]
+            return
+        self.fields["encoding"].initial = job.encoding or "utf-8-sig"
+        self.fields["delimiter"].choices = list(DELIMITER_NAMES.items())
+        self.fields["delimiter"].initial = job.delimiter or ","
+
+    def clean_encoding(self):
+        import codecs
+
+        from ..importers.reading import codec_name
+
+        value = self.cleaned_data["encoding"].strip()
+        if not value:
+            return ""
+        name = codec_name(value)
+        if not name or not codecs.lookup(name)._is_text_encoding:
+            raise forms.ValidationError(f"{value!r} is not an encoding Dialdesk knows.")
+        return name
+
+
 class ImportMappingForm(forms.Form):
     """One select per column of the file: what that column holds. Each select offers
     the fixed targets and that column's own custom field, so the page grows linearly."""

@@ -1,6 +1,14 @@
 """Contact and DND imports: reading files, mapping columns, previewing, and the fast job."""
 
-from .intake import create_job, max_upload_bytes, preview, sample_rows, too_large_message
+from .intake import (
+    column_reasons,
+    create_job,
+    max_upload_bytes,
+    preview,
+    reread,
+    sample_rows,
+    too_large_message,
+)
 from .job import BATCH_SIZE, Importer, data_rows, dnd_matches, run_import
 from .mapping import RowParser, auto_map, choices_for, field_name, mapping_problems
 from .reading import Limits, TooBig, UnreadableFile, cell_text, paste_to_csv, sniff
@@ -17,6 +25,7 @@ __all__ = [
     "auto_map",
     "cell_text",
     "choices_for",
+    "column_reasons",
     "create_job",
     "data_rows",
     "dnd_matches",
@@ -25,6 +34,7 @@ __all__ = [
     "max_upload_bytes",
     "paste_to_csv",
     "preview",
+    "reread",
     "run_import",
     "sample_rows",
     "sniff",

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 
 from ..models import ImportJob
 from .job import data_rows, default_region, file_info, target_rows
-from .mapping import Row, RowParser, explain_map, looks_like_data, numberish
+from .mapping import Row, RowParser, explain_map, looks_like_data, looks_like_header
 from .reading import TooBig, UnreadableFile, open_rows, paste_to_csv, sniff
 
 PREVIEW_ROWS = 20
@@ -187,16 +187,28 @@ def _table_start(rows) -> int | None:
     if not counts and not any(isinstance(row, TooBig) for row in rows):
         return None
     table_width = max(counts.items(), key=lambda item: (item[1], item[0]))[0] if counts else 1
-    wide = 2 if table_width == 2 else max(2, table_width - 1)
-    for index, row in enumerate(rows[: PREAMBLE_ROWS + 1]):
+    window = rows[: PREAMBLE_ROWS + 1]
+    for index, row in enumerate(window):
         if isinstance(row, TooBig):
             return index
-        text = [cell.strip() for cell in row]
-        if not any(text) or _is_sep_line(text):
+        if not widths[index] or _is_sep_line(row):
             continue
-        if any(numberish(cell) for cell in text) or table_width == 1 or widths[index] >= wide:
+        # A title ("Customer list, March") is narrower than the table, holds no number
+        # (nor a try at one) and no header word. A one-column file has no titles.
+        title = (
+            table_width >= 2
+            and widths[index] < table_width
+            and not any(map(_digit_heavy, row))
+            and not looks_like_header(row)
+        )
+        if not title:
             return index
     return next(i for i, width in enumerate(widths) if width)
+
+
+def _digit_heavy(cell: str) -> bool:
+    digits = sum(ch.isdigit() for ch in cell)
+    return digits >= 5 and digits * 2 >= len(cell.replace(" ", ""))
 
 
 def _is_sep_line(cells) -> bool:
@@ -218,6 +230,18 @@ def _has_data_after(job) -> bool:
     for _ in islice(rows, job.skip_rows + 1):
         pass
     return any(isinstance(row, TooBig) or any(cell.strip() for cell in row) for row in rows)
+
+
+def column_reasons(job, mapping=None) -> dict[str, str]:
+    """Why each column got its automatic target ("18 of 20 values are phone numbers"),
+    from the stored sample, for the columns whose target is still the one detected."""
+    if not job.sample:
+        return {}
+    rows = [row for row in job.sample if isinstance(row, list)]
+    sample = rows[1:] if job.has_header else rows
+    detected, why = explain_map(job.kind, job.columns, sample, default_region(job), job.has_header)
+    mapping = mapping or job.mapping
+    return {key: text for key, text in why.items() if mapping.get(key) == detected.get(key)}
 
 
 def sample_rows(job):

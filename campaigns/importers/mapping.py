@@ -232,6 +232,15 @@ _HEADER_WORDS = (
 )
 
 
+def looks_like_header(row: list[str]) -> bool:
+    """A cell of the row is a header word ("Mobile No.", "Customer Name", "City")."""
+    return any(
+        header_key(cell) in _NUMBER_HEADERS | _NAME_HEADERS
+        or set(header_key(cell).split()) & _HEADER_WORDS
+        for cell in row
+    )
+
+
 def numberish(value: str) -> bool:
     """A cell that is a phone number or tried to be one: 7+ digits, mostly digits."""
     digits = sum(ch.isdigit() for ch in value)
@@ -246,9 +255,7 @@ def looks_like_data(row: list[str], following=()) -> bool:
     holds digits too."""
     if any(numberish(cell) for cell in row):
         return True
-    if any(header_key(cell) in _NUMBER_HEADERS | _NAME_HEADERS for cell in row):
-        return False
-    if any(set(header_key(cell).split()) & _HEADER_WORDS for cell in row):
+    if looks_like_header(row):
         return False
     rows = [r for r in following if isinstance(r, list)]
     for index, cell in enumerate(row):

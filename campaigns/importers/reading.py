@@ -370,9 +370,9 @@ def _detect_delimiter(sample: str) -> str:
     tab and semicolon files whose names held commas; consistency does not."""
     lines = [
         line
-        for line in sample.splitlines()[:200]
+        for line in sample.splitlines()
         if line.strip() and not line.lower().startswith("sep=")
-    ]
+    ][:200]
     forced = _sep_line(sample)
     if forced:
         return forced

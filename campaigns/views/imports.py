@@ -14,15 +14,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 from telephony.access import role_required
 from telephony.htmx import render_page
 
-from ..forms import ImportMappingForm, ImportUploadForm
+from ..forms import ImportMappingForm, ImportReadingForm, ImportUploadForm
 from ..importers import (
     SizeLimitUploadHandler,
     UnreadableFile,
+    column_reasons,
     create_job,
     max_upload_bytes,
     preview,
+    reread,
     too_large_message,
 )
+from ..importers.reading import DELIMITER_NAMES, encoding_label
 from ..models import ContactList, DndList, ImportJob
 
 # Room for the multipart framing and the form's other fields around the file itself.
@@ -144,6 +147,8 @@ def import_mapping(request, pk):
         messages.error(request, "This import has no readable columns; upload the file again.")
         return redirect(_target_url(job.kind, job.target))
 
+    if request.method == "POST" and "reread" in request.POST:
+        return _reread(request, job)
     edited = request.method == "POST" or any(key.startswith("col_") for key in request.GET)
     data = request.POST if request.method == "POST" else (request.GET if edited else None)
     form = ImportMappingForm(data, job=job)
@@ -163,18 +168,47 @@ def import_mapping(request, pk):
         rows, form_error = [], "The uploaded file is no longer there; upload it again."
     else:
         form_error = ""
-    first = rows[0]["cells"] if rows else []
+    first = next((row["cells"] for row in rows if isinstance(row["cells"], list)), [])
     first_values = [first[i] if i < len(first) else "" for i in range(len(job.columns))]
+    reasons = column_reasons(job, mapping)
+    why = [reasons.get(str(i), "") for i in range(len(job.columns))]
     context = {
         "job": job,
         "form": form,
+        "reading_form": ImportReadingForm(job=job),
+        "encoding_label": encoding_label(job.encoding or "utf-8-sig"),
+        "delimiter_name": DELIMITER_NAMES.get(job.delimiter or ",", job.delimiter),
         "rows": rows,
-        "columns": list(zip(job.columns, form, first_values, strict=False)),
+        "columns": list(zip(job.columns, form, first_values, why, strict=False)),
         "preview_error": form_error,
         "back_url": _target_url(job.kind, job.target),
         "field_count": sum(1 for target in mapping.values() if target.startswith("field:")),
     }
     return render_page(request, "campaigns/import_mapping.html", context, "preview")
+
+
+def _reread(request, job):
+    """The file settings changed: read the stored file's head again with them (the
+    mapping is detected afresh), then show the page (a plain reload reads nothing)."""
+    form = ImportReadingForm(request.POST, job=job)
+    if not form.is_valid():
+        problems = [error for errors in form.errors.values() for error in errors]
+        messages.error(request, "Those file settings cannot be used: " + " ".join(problems))
+        return redirect("campaigns:import_mapping", pk=job.pk)
+    data = form.cleaned_data
+    try:
+        reread(
+            job,
+            encoding=data.get("encoding") or "",
+            delimiter=data.get("delimiter") or "",
+            sheet=data.get("sheet") or "",
+            has_header=data["has_header"],
+        )
+    except UnreadableFile as exc:
+        messages.error(request, f"The file cannot be read that way: {exc}")
+    else:
+        messages.success(request, "The file was read again with those settings.")
+    return redirect("campaigns:import_mapping", pk=job.pk)
 
 
 @role_required("view_reports")
