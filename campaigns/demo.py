@@ -25,7 +25,7 @@ COUNTRIES = [
      lambda r: f"9{r.randint(100000000, 999999999)}"),
     ("US", 30, ["New York", "Chicago", "San Francisco"],
      lambda r: r.choice(["212", "312", "415"]) + f"555{r.randint(1000, 9999)}"),
-    ("GB", 20, ["London", "Leeds", "Bristol"], lambda r: f"07700900{r.randint(100, 999)}"),
+    ("GB", 20, ["London", "Leeds", "Bristol"], lambda r: f"07400900{r.randint(100, 999)}"),
     ("AE", 15, ["Dubai", "Abu Dhabi"], lambda r: f"050{r.randint(1000000, 9999999)}"),
     ("SG", 15, ["Singapore"], lambda r: f"8{r.randint(1000000, 9999999)}"),
 ]  # fmt: skip
@@ -106,7 +106,7 @@ def load_demo_lists():
     created = {global_list.pk: global_created, other.pk: other_created}
     plans = [
         (global_list, numbers[3:6] + ["+919000000001", "+919000000002"], "Complaint to regulator"),
-        (other, numbers[40:42] + ["+447700900001", "+12125550000"], "Opted out by SMS"),
+        (other, numbers[40:42] + ["+447400900001", "+12125550000"], "Opted out by SMS"),
     ]
     for dnd_list, dnd_numbers, reason in plans:
         DndEntry.objects.bulk_create(

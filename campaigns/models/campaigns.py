@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .lists import ContactList, DndEntry, DndList
+from .lists import ContactList, DndEntry, DndList, e164_check, validate_e164
 from .preview import CampaignPreview
 from .progress import CampaignProgress
 
@@ -575,7 +575,7 @@ class CampaignTarget(models.Model):
     contact = models.ForeignKey(
         "campaigns.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    number = models.CharField(max_length=20)
+    number = models.CharField(max_length=20, validators=[validate_e164])
     name = models.CharField(max_length=200, blank=True)
     fields = models.JSONField(default=dict, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
@@ -598,7 +598,8 @@ class CampaignTarget(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "number"], name="one_target_per_number")
+            models.UniqueConstraint(fields=["campaign", "number"], name="one_target_per_number"),
+            e164_check("target_number_e164"),
         ]
         indexes = [
             models.Index(fields=["campaign", "status", "next_attempt_at"], name="target_due"),

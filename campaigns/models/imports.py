@@ -76,6 +76,13 @@ class ImportJob(models.Model):
         help_text="The file's first rows, header included, cells cut short: the mapping "
         "page's preview, so it never reads the file again",
     )
+    sample_kinds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The sample's cells that held a date, time, TRUE/FALSE or formula, as "
+        "[row, column, kind, address] (importers/cells.py): the preview refuses them in "
+        "the number column as the job does",
+    )
     # Where the table starts: rows before the header (titles, blank lines, Excel's
     # "sep=;"), and for an .xlsx the sheet read and the sheets there are.
     skip_rows = models.PositiveIntegerField(default=0)

@@ -4,15 +4,51 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length, Replace
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
-from telephony.phone import InvalidNumber, normalize
+from telephony.phone import InvalidNumber, is_e164, normalize
 
 PAGE_SIZE = 50
+
+
+def validate_e164(value):
+    """The model-level guard of every stored number (forms, admin, API: full_clean): a
+    number phonenumbers finds valid, written E.164 ("+919876543210")."""
+    if not is_e164(value):
+        raise ValidationError(
+            "%(value)s is not a valid phone number written as + country code and number",
+            code="not_e164",
+            params={"value": value},
+        )
+
+
+def e164_check(name: str) -> models.CheckConstraint:
+    """The database's guard, for paths that bypass the ORM (the import's raw INSERT, the
+    campaign target build): "+", a first digit that is not 0, then only digits, 8 to 16
+    characters in all. Which numbers are valid is phonenumbers' call, made before the
+    write; this only makes "+0…", "919…" or "+91 98…" impossible to store. Digits-only
+    is written with REPLACE, not a regex, so one SQL expression holds on SQLite and
+    PostgreSQL alike."""
+    rest = models.F("number")
+    for digit in "0123456789":
+        rest = Replace(rest, models.Value(digit), models.Value(""))
+    return models.CheckConstraint(
+        condition=Q(number__startswith="+")
+        & ~Q(number__startswith="+0")
+        & Q(GreaterThanOrEqual(Length("number"), 8))
+        & Q(LessThanOrEqual(Length("number"), 16))
+        & Q(Exact(rest, models.Value("+"))),
+        name=name,
+        violation_error_message="A stored number must be + country code and number (E.164).",
+    )
+
+
 # What a typed search looks like when it is (part of) a phone number.
 _NUMBERISH = re.compile(r"^[+0-9][0-9 ()./\-]*$")
 
@@ -214,7 +250,7 @@ class Contact(models.Model):
     contact_list = models.ForeignKey(
         ContactList, on_delete=models.CASCADE, related_name="contacts", db_index=False
     )
-    number = models.CharField(max_length=20, help_text="E.164")
+    number = models.CharField(max_length=20, help_text="E.164", validators=[validate_e164])
     raw_number = models.CharField(max_length=64, blank=True, help_text="The number as given")
     name = models.CharField(max_length=200, blank=True)
     fields = models.JSONField(default=dict, blank=True)
@@ -230,7 +266,8 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["contact_list", "number"], name="unique_number_per_contact_list"
-            )
+            ),
+            e164_check("contact_number_e164"),
         ]
         indexes = [
             # Keyset paging walks a list by id, and the time zone filter seeks list+zone.
@@ -386,7 +423,7 @@ class DndEntry(models.Model):
     dnd_list = models.ForeignKey(
         DndList, on_delete=models.CASCADE, related_name="entries", db_index=False
     )
-    number = models.CharField(max_length=20, help_text="E.164")
+    number = models.CharField(max_length=20, help_text="E.164", validators=[validate_e164])
     name = models.CharField(max_length=200, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
@@ -403,7 +440,8 @@ class DndEntry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["dnd_list", "number"], name="unique_number_per_dnd_list"
-            )
+            ),
+            e164_check("dnd_number_e164"),
         ]
         indexes = [
             models.Index(fields=["number"], name="dnd_number_idx"),

@@ -134,7 +134,7 @@ def test_a_repeated_number_goes_to_its_first_active_contact(campaign):
 @pytest.mark.parametrize(
     ("kind", "invalid", "reason"),
     [
-        ("cpaas", ["+628123"], "CPaaS takes numbers of 10 to 15 digits."),
+        ("cpaas", ["+62812345"], "CPaaS takes numbers of 10 to 15 digits."),
         ("myoperator", [], ""),
     ],
 )
@@ -143,7 +143,7 @@ def test_each_vendor_rule_sets_its_numbers_aside(kind, invalid, reason):
         "Mixed",
         [
             ("+6281200000001", "Ani", "1", "", True),
-            ("+628123", "Short", "2", "", True),
+            ("+62812345", "Short", "2", "", True),
             ("+919800000001", "Dev", "3", "", True),
         ],
     )
