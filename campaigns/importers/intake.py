@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from ..models import ImportJob
+from .cells import apply_kinds, encode_kinds
 from .job import data_rows, default_region, file_info, target_rows
 from .mapping import Row, RowParser, explain_map, looks_like_data, looks_like_header
 from .reading import TooBig, UnreadableFile, open_rows, paste_to_csv, sniff
@@ -163,6 +164,7 @@ def _describe_columns(job, head, has_header=None):
         job.columns = [f"Column {i + 1}" for i in range(width)]
     kept = table[: SAMPLE_ROWS if job.has_header else SAMPLE_ROWS - 1]
     job.sample = [_stored(row) for row in kept]
+    job.sample_kinds = encode_kinds(kept)  # dates, formulas…: JSON keeps only the text
     sample = table[1:] if job.has_header else table
     job.mapping = explain_map(job.kind, job.columns, sample, default_region(job), job.has_header)[0]
 
@@ -250,7 +252,8 @@ def sample_rows(job):
     row that could not be decoded comes as the TooBig the job reads."""
     if not job.sample:
         return list(islice(data_rows(job), PREVIEW_ROWS))
-    rows = job.sample[1:] if job.has_header else job.sample
+    sample = apply_kinds(job.sample, job.sample_kinds)
+    rows = sample[1:] if job.has_header else sample
     start = job.skip_rows + (2 if job.has_header else 1)
     rows = [
         TooBig(row["unreadable"], row.get("hint", ""), fatal=False)

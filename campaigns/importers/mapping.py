@@ -14,6 +14,8 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 
 from telephony.phone import InvalidNumber, normalize, time_zone_for
 
+from .cells import TypedCell, not_a_number
+
 NUMBER, NAME, FIRST_NAME, LAST_NAME, TIME_ZONE, REASON, IGNORE = (
     "number",
     "name",
@@ -383,6 +385,9 @@ class RowParser:
         width = len(row)
         n = self.number
         raw = row[n].strip() if n < width else ""
+        if n < width and row[n].__class__ is TypedCell:
+            # A date, time, TRUE/FALSE or formula: its text only looks like digits.
+            return ("invalid", "", raw[:MAX_VALUE], "", "", "", not_a_number(row[n], n))
         if not raw:
             for cell in row:
                 if cell.strip():

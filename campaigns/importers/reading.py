@@ -13,12 +13,14 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 
 from telephony.phone import InvalidNumber, normalize
+
+from .cells import BOOL, DATE, TIME, TypedCell
 
 
 class UnreadableFile(ValueError):
@@ -408,13 +410,14 @@ def cell_text(value) -> str:
     if isinstance(value, str):
         return CONTROL_CHARS.sub("", value) if CONTROL_CHARS.search(value) else value
     if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
+        return TypedCell("TRUE" if value else "FALSE", BOOL)  # cells.py: not a number
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
         return repr(value)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
+    if isinstance(value, (datetime, date, time, timedelta)):
+        text = str(value) if isinstance(value, timedelta) else value.isoformat()
+        return TypedCell(text, TIME if isinstance(value, (time, timedelta)) else DATE)
     return str(value)
 
 

@@ -38,6 +38,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
+from .cells import FORMULA_TAG, mark
 from .reading import UnreadableFile, cell_text, too_wide
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -398,7 +399,8 @@ class Book:
                         continue
                     if column > len(values):
                         values.extend([""] * (column - len(values)))
-                    values[column - 1] = cell_text(value)
+                    formula = element.find(FORMULA_TAG) is not None
+                    values[column - 1] = mark(cell_text(value), formula, column, number)
                 elif in_cell:
                     continue  # a cell's own parts (<v>, <is>) are read when it ends
                 elif tag == _ROW:
