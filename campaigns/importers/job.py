@@ -195,16 +195,17 @@ class Importer:
         if self.contacts and self.parser.field_names:
             job.contact_list.add_custom_fields(self.parser.field_names)
 
-    def _rebuild_seen(self) -> set:
-        """The numbers of the already-committed part of the file, for in-file duplicates.
-        Kept as ints (E.164 without "+"): a third of the memory of strings."""
-        seen = set()
+    def _rebuild_seen(self) -> dict:
+        """The numbers of the already-committed part of the file, for in-file duplicates:
+        number -> the row it was first on ("duplicate of row 12" in the error report).
+        Numbers are kept as ints (E.164 without "+"): a third of the memory of strings."""
+        seen = {}
         if self.job.committed_rows:
             values = self.parser.values
-            for _, cells in islice(data_rows(self.job), self.job.committed_rows):
+            for row_no, cells in islice(data_rows(self.job), self.job.committed_rows):
                 status, number, *_ = values(cells)
                 if status == "ok":
-                    seen.add(int(number[1:]))
+                    seen.setdefault(int(number[1:]), row_no)
         return seen
 
     def _batches(self):
@@ -229,10 +230,12 @@ class Importer:
             status, number, raw, name, fields, extra, message = values(cells)
             if status == "ok":
                 key = int(number[1:])
-                if key in seen:
+                first = seen.get(key)
+                if first is not None:
                     duplicates += 1
+                    write_error((row_no, neutralise(raw), f"duplicate of row {first}"))
                 else:
-                    seen.add(key)
+                    seen[key] = row_no
                     if contacts:
                         params.append((target, number, raw, name, fields, extra, True, now, now))
                         held += len(fields)
@@ -291,7 +294,7 @@ class Importer:
         job.status = ImportJob.Status.DONE
         job.finished_at = timezone.now()
         job.error = ""
-        if not job.invalid and job.error_report:
+        if not job.invalid and not job.duplicates_in_file and job.error_report:
             default_storage.delete(job.error_report.name)
             job.error_report = ""
         if job.upload:

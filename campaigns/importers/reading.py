@@ -435,7 +435,9 @@ def open_rows(name: str, info: FileInfo, strict: bool = False):
         if info.file_format == "xlsx":
             rows = _xlsx_rows(fh, limits, strict, info.sheet)
         else:
-            rows = _csv_rows(fh, info, limits)
+            from .quotes import unswallowed  # issue 14: an unbalanced quote
+
+            rows = unswallowed(_csv_rows(fh, info, limits), info.delimiter or ",")
         yield from (_checked(rows, limits) if strict else rows)
     finally:
         fh.close()

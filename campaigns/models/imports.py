@@ -98,6 +98,20 @@ class ImportJob(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} import {self.original_name or self.pk}"
 
+    def tally(self) -> dict[str, int]:
+        """Where every data row of the file went; the parts add up to its data rows. A
+        new contact that a DND list blocks is imported (campaigns skip it when dialing),
+        and counted here as DND-blocked rather than imported."""
+        blocked = self.dnd_matches if self.kind == self.Kind.CONTACTS else 0
+        return {
+            "imported": self.imported - blocked,
+            "dnd_blocked": blocked,
+            "invalid": self.invalid,
+            "duplicates_in_file": self.duplicates_in_file,
+            "already_in_list": self.already_in_list,
+            "empty_rows": self.empty_rows,
+        }
+
     @property
     def target(self):
         return self.contact_list if self.kind == self.Kind.CONTACTS else self.dnd_list

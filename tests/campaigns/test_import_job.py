@@ -92,8 +92,13 @@ def test_the_error_report_lists_row_value_and_reason_with_formulas_neutralised(c
     with default_storage.open(job.error_report.name) as fh:
         rows = list(csv.reader(io.StringIO(fh.read().decode())))
     assert rows[0] == ["row", "value", "reason"]
-    assert [(r[0], r[1]) for r in rows[1:]] == [("5", "12345"), ("8", "'=HYPERLINK(1)")]
-    assert "too short" in rows[1][2]
+    assert [(r[0], r[1]) for r in rows[1:]] == [
+        ("4", "98765-43210"),
+        ("5", "12345"),
+        ("8", "'=HYPERLINK(1)"),
+    ]
+    assert rows[1][2] == "duplicate of row 2"
+    assert "too short" in rows[2][2]
 
 
 def test_the_upload_is_deleted_when_the_job_is_done(contact_list):
