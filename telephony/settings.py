@@ -355,7 +355,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"client_errors_in_one_line": {"()": "telephony.log_filters.ClientErrorsInOneLine"}},
+    "filters": {
+        "client_errors_in_one_line": {"()": "telephony.log_filters.ClientErrorsInOneLine"},
+        "secrets_out_of_urls": {"()": "telephony.log_filters.SecretsOutOfUrls"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -363,6 +366,8 @@ LOGGING = {
         # reaches the root's handler); its records go through the root's alone.
         "django": {"handlers": [], "propagate": True, "level": LOG_LEVEL},
         "django.request": {"filters": ["client_errors_in_one_line"]},
+        # Its DEBUG line carries the full URL (a query-string token too).
+        "urllib3.connectionpool": {"filters": ["secrets_out_of_urls"]},
         "django_q": {"level": "WARNING" if TESTING else LOG_LEVEL},
     },
 }

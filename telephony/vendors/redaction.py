@@ -50,6 +50,13 @@ _AUTH_TOKEN = re.compile(r"\b(Basic|Bearer)\s+(?=[\w+/.~-]*[0-9+/._~-])[\w+/.~-]
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 
 
+def redact_secret_fields(text: str) -> str:
+    """`text` with the value of every secret-named key=value pair removed: for lines
+    written by code that holds no secret to redact, e.g. urllib3's debug line with the
+    URL (MyOperator's REST token travels in the query string, as seed 001 says)."""
+    return _FORM_SECRET.sub(rf"\1{REDACTED}", text)
+
+
 def _json_inner(text: str, *, ascii_only: bool) -> str:
     return json.dumps(text, ensure_ascii=ascii_only)[1:-1]
 

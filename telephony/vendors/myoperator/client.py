@@ -221,15 +221,11 @@ class MyOperatorClient(VendorClient):
         token = self._secret("rest_token")
         if not token:
             raise InvalidRequest({"rest_token": "No REST API token is configured."})
-        # The docs put `token` in the query string; working clients also send it in a
-        # form or JSON body (vendor-contracts.md §2). GETs use the query string, bodies
-        # carry it inside so it never sits in a URL.
-        if json_body is not None:
-            json_body = {"token": token, **json_body}
-        elif data is not None:
-            data = {"token": token, **data}
-        else:
-            params = {"token": token, **(params or {})}
+        # Seed 001: "API token must be provided as part of the query string for all
+        # requests, using the 'token' variable". So it goes there, every method, and
+        # only there (a body copy is what some working clients add, not the document).
+        # The seam redacts it from the URL in audit rows, logs and error messages.
+        params = {"token": token, **(params or {})}
         response = self.http.request(
             method,
             self.url(self.rest_base_url, path),

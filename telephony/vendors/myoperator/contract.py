@@ -175,9 +175,11 @@ def classify_rest(response: VendorResponse) -> VendorError | None:
 def build_filters_expression(selected: Iterable[str | int], available: Iterable[LogFilter]) -> str:
     """Filter ids -> the `filters` expression: OR within a parent, AND across parents.
 
-    `[5, 13, 8]` -> "5 AND 13 AND 8"; `[5, 6, 13]` -> "(5 OR 6) AND 13". The parentheses
-    are a GUESS: the docs only say "AND, OR", but without them "5 OR 6 AND 13" would mean
-    5 OR (6 AND 13) under the usual precedence."""
+    `[5, 13, 8]` -> "5 AND 13 AND 8"; `[5, 6]` -> "5 OR 6". Seed 001 shows only ids joined
+    by AND / OR ("5 AND 13 AND 8") and never a parenthesis, so Dialdesk sends nothing
+    else: a choice that would need a grouping (two filters of one category and one of
+    another, "(5 OR 6) AND 13") is refused rather than sent in a form the vendor may read
+    as 5 OR (6 AND 13) or reject."""
     parents = {item.id: item for item in available}
     groups: dict[str, list[str]] = {}
     errors = []
@@ -192,28 +194,33 @@ def build_filters_expression(selected: Iterable[str | int], available: Iterable[
             groups[item.parent_id].append(filter_id)
     if errors:
         raise InvalidRequest({"filters": " ".join(errors)})
-    parts = [ids[0] if len(ids) == 1 else f"({' OR '.join(ids)})" for ids in groups.values()]
-    return " AND ".join(parts)
+    groups = {parent: ids for parent, ids in groups.items() if ids}
+    if len(groups) > 1 and any(len(ids) > 1 for ids in groups.values()):
+        raise InvalidRequest({"filters": NEEDS_PARENTHESES})
+    operator = " OR " if len(groups) == 1 else " AND "
+    return operator.join(filter_id for ids in groups.values() for filter_id in ids)
+
+
+NEEDS_PARENTHESES = (
+    "MyOperator's filters are ids joined by AND or OR with no parentheses: choose several "
+    "filters of one category (joined by OR) or one filter in each category (joined by AND), "
+    "not both."
+)
 
 
 def validate_filters_expression(expression: str) -> str:
-    """Only ids, AND, OR and balanced parentheses; returns the expression tidied."""
+    """Only ids joined by AND / OR (seed 001 shows nothing else, so no parentheses);
+    returns the expression tidied."""
     text = expression.strip()
     tokens = FILTER_TOKEN.findall(text)
     if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", text):
         raise InvalidRequest({"filters": "Use filter ids joined with AND / OR only."})
-    depth, expect_operand = 0, True
+    if "(" in tokens or ")" in tokens:
+        raise InvalidRequest({"filters": NEEDS_PARENTHESES})
+    expect_operand = True
     for token in tokens:
         upper = token.upper()
-        if token == "(":
-            if not expect_operand:
-                raise InvalidRequest({"filters": "Missing AND / OR before '('."})
-            depth += 1
-        elif token == ")":
-            depth -= 1
-            if depth < 0 or expect_operand:
-                raise InvalidRequest({"filters": "Unbalanced parentheses."})
-        elif upper in ("AND", "OR"):
+        if upper in ("AND", "OR"):
             if expect_operand:
                 raise InvalidRequest({"filters": f"{upper} needs a filter id on each side."})
             expect_operand = True
@@ -221,10 +228,9 @@ def validate_filters_expression(expression: str) -> str:
             if not expect_operand:
                 raise InvalidRequest({"filters": "Join filter ids with AND / OR."})
             expect_operand = False
-    if depth or expect_operand:
+    if expect_operand:
         raise InvalidRequest({"filters": "The expression is incomplete."})
-    tidy = " ".join(token.upper() if token.isalpha() else token for token in tokens)
-    return tidy.replace("( ", "(").replace(" )", ")")
+    return " ".join(token.upper() if token.isalpha() else token for token in tokens)
 
 
 # --- validation helpers --------------------------------------------------------------------

@@ -374,8 +374,8 @@ def test_search_filters_by_time_window_search_key_and_filter_expression(mo, fast
     missed_only = mo.filters_expression(["13", "8"])
     found = [log["caller_number"] for log in mo.iter_logs(date_from=since, filters=missed_only)]
     assert found == [missed]
-    either = mo.filters_expression([12, 13, 6])
-    assert either == "(12 OR 13) AND 6"
+    either = mo.filters_expression([12, 13])
+    assert either == "12 OR 13"
     assert len(list(mo.iter_logs(date_from=since, filters=either))) == 2
     assert list(mo.iter_logs(date_from=since, filters="5")) == []  # incoming only
 
@@ -399,6 +399,7 @@ def test_the_seeded_demo_logs_include_incoming_calls(mo):
         ({"log_from": -1}, "log_from"),
         ({"filters": "5 AND"}, "filters"),
         ({"filters": "(5 OR 6"}, "filters"),
+        ({"filters": "(5 OR 6) AND 13"}, "filters"),
         ({"filters": "5; DROP"}, "filters"),
         ({"date_from": datetime(2026, 1, 1)}, "from"),
         ({"date_from": 200, "date_to": 100}, "to"),
@@ -426,6 +427,20 @@ def test_the_filters_list_has_categories_and_filters(mo):
     assert filters["4"].is_category and not filters["13"].is_category
 
 
+def test_filters_expression_joins_one_category_by_or_and_categories_by_and(mo):
+    assert mo.filters_expression([5, 6]) == "5 OR 6"
+    assert mo.filters_expression([5, 13, 8]) == "5 AND 13 AND 8"
+
+
+def test_a_choice_that_would_need_parentheses_is_refused_with_why(mo, mo_account, audit_rows):
+    with pytest.raises(InvalidRequest, match="no parentheses") as caught:
+        mo.filters_expression([5, 6, 13])
+    assert "one filter in each category" in caught.value.errors["filters"]
+    with pytest.raises(InvalidRequest, match="no parentheses"):
+        mo.search_logs(filters="(5 OR 6) AND 13")
+    assert [row.endpoint for row in audit_rows(mo_account)] == ["filters"]
+
+
 def test_filters_expression_refuses_categories_and_unknown_ids(mo):
     with pytest.raises(InvalidRequest, match="category"):
         mo.filters_expression([4])
@@ -443,8 +458,9 @@ def test_click_to_call_places_a_call_for_a_panel_user(mo, mo_account, audit_rows
     assert (call.kind, call.to_number, call.tenant) == ("clickocall", "+919212992129", COMPANY)
     rows = audit_rows(mo_account)
     assert endpoints(rows) == [("POST", "clickOcall")]
-    assert "[redacted]" in rows[0].request_excerpt
-    assert mo_account.secrets["rest_token"] not in rows[0].request_excerpt
+    # The token travels in the query string (seed 001), redacted in the audit row.
+    assert "token=[redacted]" in rows[0].url
+    assert mo_account.secrets["rest_token"] not in rows[0].url + rows[0].request_excerpt
 
 
 def test_click_to_call_logs_carry_the_clickocall_source(mo, fast_calls):
