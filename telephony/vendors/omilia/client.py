@@ -326,7 +326,9 @@ class OmiliaClient(KeycloakAuth, NumberSetsAPI, VendorClient):
             "PUT",
             "/api/numbers/csv",
             endpoint="/api/numbers/csv",
-            files={"file": (filename, csv_text.encode("utf-8"), "text/csv")},
+            # Seed 003 names the form-data part `File`; Spring matches part names
+            # exactly, so a lower-case `file` would be "not present".
+            files={"File": (filename, csv_text.encode("utf-8"), "text/csv")},
             # Creates and deletes rows: a repeat could apply them twice.
             idempotent=False,
         )

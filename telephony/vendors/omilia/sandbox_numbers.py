@@ -375,9 +375,11 @@ def _csv_rows(request) -> list[dict]:
         raise ApiError(400, "Current request is not a multipart request")
     # Django parses multipart bodies of POSTs only; this endpoint is a PUT.
     _, files = request.parse_file_upload(request.META, io.BytesIO(request.body))
-    upload = files.get("file") or files.get("File")
+    # Seed 003: the form-data part is `File`. Part names are matched exactly (Spring's
+    # @RequestPart), so `file` is as absent as any other name.
+    upload = files.get("File")
     if upload is None:
-        raise ApiError(400, "Required part 'file' is not present.")
+        raise ApiError(400, "Required part 'File' is not present.")
     try:
         text = upload.read().decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -211,7 +211,7 @@ def test_the_numbers_examples_replayed(api):
 
     upload = "number,groupId,operation\n+306900000001,dialdesk,create\n"
     result_shape(
-        api("PUT", "/api/numbers/csv", files={"file": ("numbers.csv", upload, "text/csv")})
+        api("PUT", "/api/numbers/csv", files={"File": ("numbers.csv", upload, "text/csv")})
     )
 
     result_shape(
@@ -512,7 +512,7 @@ def test_a_bad_csv_row_changes_nothing(api):
         "+12025550143,,rename\n"
         "+19999999999,,delete\n"
     )
-    response = api("PUT", "/api/numbers/csv", files={"file": ("n.csv", upload, "text/csv")})
+    response = api("PUT", "/api/numbers/csv", files={"File": ("n.csv", upload, "text/csv")})
     assert response.status_code == 400
     assert response.json()["message"] == (
         "Invalid CSV: line 3: unknown operation 'rename'; "
@@ -522,9 +522,11 @@ def test_a_bad_csv_row_changes_nothing(api):
     assert listing["allNumbers"] == 0
 
 
-def test_a_csv_upload_needs_its_file_part(api):
-    response = api("PUT", "/api/numbers/csv", files={"other": ("n.csv", "x", "text/csv")})
-    assert response.json()["message"] == "Required part 'file' is not present."
+@pytest.mark.parametrize("part", ["other", "file"])
+def test_a_csv_upload_needs_its_part_named_File_as_seed_003_says(api, part):
+    response = api("PUT", "/api/numbers/csv", files={part: ("n.csv", "x", "text/csv")})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Required part 'File' is not present."
 
 
 def test_users_see_only_their_groups(region_url):
