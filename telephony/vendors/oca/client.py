@@ -54,6 +54,20 @@ def national_number(number: str) -> str | None:
     return match.group(1) if match else None
 
 
+def wire_number(number: str) -> str:
+    """An Indonesian number as OCA's `to_number` takes it: 62 and the national digits,
+    no `+`, no formatting (6281211122333). Dialdesk keeps E.164 everywhere else.
+
+    Seed 004 only says "String (Destination phone number)". Of the spellings its numbers
+    come in (08…, 62…, +62…) the digits-only 62… form is the one a gateway that checks
+    "digits only" and one that routes international digits both accept; a `+` is the
+    spelling a digits-only validator refuses, and 08… leans on a national trunk prefix."""
+    national = national_number(number)
+    if national is None:
+        raise ValueError(f"{number!r} is not an Indonesian number")
+    return "62" + national
+
+
 def is_mp3(content: bytes) -> bool:
     """An ID3 tag or an MPEG audio frame sync (11 set bits: 0xFF 0xE0 and up)."""
     if content[:3] == b"ID3":
@@ -379,7 +393,7 @@ class OcaClient(VendorClient):
                 f"{to_number} is not an Indonesian number such as 081211122333 or +6281211122333."
             )
         else:
-            to_number = to_number.translate(_FORMATTING)
+            to_number = wire_number(to_number)
         if not ivr_id:
             errors["ivr_id"] = "Choose an IVR from the IVR list."
         clean_variables = {}

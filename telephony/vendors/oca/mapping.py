@@ -7,10 +7,20 @@ status is an open set: a final status says whether the call connected, and the h
 cause (standard FreeSWITCH names of the Q.850 causes) says why a call did not.
 """
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from telephony.vendors.base import CallStatus, NormalizedCDR
+
+_ID_DIGITS = re.compile(r"^(?:62|0)([1-9]\d{6,11})$")
+
+
+def e164(to_number: str) -> str:
+    """OCA's `to_number` (62… or 08… digits) back in Dialdesk's E.164 spelling."""
+    match = _ID_DIGITS.match(to_number)
+    return f"+62{match.group(1)}" if match else to_number
+
 
 # OCA `status` -> CallStatus. Statuses that only say "not connected" (failed) are refined
 # by the hangup cause below.
@@ -183,7 +193,7 @@ def cdr_from_status(body: dict, *, call_id: str = "") -> NormalizedCDR:
         vendor_status=vendor_status[:50],
         direction="outbound",
         caller_id=str(body.get("from_number") or ""),
-        customer_number=str(body.get("to_number") or ""),
+        customer_number=e164(str(body.get("to_number") or "")),
         started_at=parse_time(body.get("call_start")),
         answered_at=answered_at,
         ended_at=ended_at,

@@ -363,7 +363,14 @@ def _validate_call(body, tenant) -> list[dict]:
     to_number = body.get("to_number")
     if to_number in (None, ""):
         items.append(invalid("to_number", "to_number is required"))
-    elif not isinstance(to_number, str) or national_number(to_number) is None:
+    elif (
+        not isinstance(to_number, str)
+        or not to_number.isdigit()
+        or national_number(to_number) is None
+    ):
+        # Digits only, 62… or the national 08… (seed 004 shows no `+` anywhere and
+        # vendor-contracts.md §5 quotes "08…"): a `+` or formatting is refused, so a
+        # client sending E.164 as it stands is caught here and not only in production.
         items.append(invalid("to_number", "Invalid phone number", to_number))
     ivr_id = body.get("ivr_id")
     if ivr_id in (None, ""):

@@ -265,17 +265,35 @@ def test_make_call_submits_an_ivr_call_with_its_variables(oca, oca_account, audi
     assert HEX24.match(placed.vendor_call_id)
     assert placed.raw == {"success": True, "call_id": placed.vendor_call_id}
     call = SandboxCall.objects.get(vendor="oca", call_id=placed.vendor_call_id)
-    assert call.to_number == "081211122333"
+    # Sent in the document's form: 62 and the national digits, no `+`, no formatting.
+    assert call.to_number == "6281211122333"
     assert call.params["variable"] == {"name": "Galih", "nomor_inet": "122101234567"}
     # The IVR list is fetched once to check the variables, then the call is posted.
     assert endpoints(audit_rows(oca_account)) == [("GET", "/ivr-list"), ("POST", "/call")]
-    oca.make_call(
+    second = oca.make_call(
         from_number=FROM,
         to_number="+6281211122334",
         ivr_id=ivrs["IVR Resti"],
         variables={"name": "Sari", "nomor_inet": "1"},
     )
     assert endpoints(audit_rows(oca_account))[2:] == [("POST", "/call")]
+    sent = SandboxCall.objects.get(vendor="oca", call_id=second.vendor_call_id)
+    assert sent.to_number == "6281211122334"
+
+
+def test_an_e164_number_goes_out_as_62_digits_and_comes_back_as_e164(
+    oca, oca_account, audit_rows, ivrs, fast_calls
+):
+    placed = oca.make_call(
+        from_number=FROM,
+        to_number="+6281211122335",
+        ivr_id=ivrs["IVR Resti"],
+        variables={"name": "Sari", "nomor_inet": "1"},
+    )
+    posted = audit_rows(oca_account)[-1]
+    assert '"to_number": "6281211122335"' in posted.request_excerpt
+    assert "+62" not in posted.request_excerpt
+    assert oca.call_status(call_id=placed.vendor_call_id).customer_number == "+6281211122335"
 
 
 def test_make_call_names_the_missing_required_variables(oca, oca_account, audit_rows, ivrs):
@@ -412,7 +430,7 @@ def test_a_fresh_call_is_in_progress_and_submitted(oca, ivrs):
     assert cdr.status is CallStatus.IN_PROGRESS
     assert cdr.vendor_status == "submitted"
     assert cdr.vendor_call_id == placed.vendor_call_id
-    assert (cdr.caller_id, cdr.customer_number) == (FROM, "081211122333")
+    assert (cdr.caller_id, cdr.customer_number) == (FROM, "+6281211122333")  # E.164 inside
     assert cdr.ended_at is None and cdr.billable_seconds == 0
 
 

@@ -255,6 +255,24 @@ def test_bad_call_fields_are_reported_with_their_values(oca_base, ivrs):
     ]
 
 
+@pytest.mark.parametrize("number", ["+6281211122333", "0812-1112-2333", "62 812 1112 2333"])
+def test_to_number_is_digits_only_as_the_document_gives_it(oca_base, ivrs, number):
+    body = {**doc_call_body(ivrs["Play External Audio"]), "to_number": number}
+    error = assert_error(
+        requests.post(f"{oca_base}/call", headers=JSON, json=body, timeout=5), 406, 39
+    )
+    assert error["message"] == [
+        {"msg": "Invalid phone number", "param": "to_number", "value": number, "location": "body"}
+    ]
+
+
+@pytest.mark.parametrize("number", ["6281211122333", "081211122333"])
+def test_to_number_in_62_or_08_digits_is_accepted(oca_base, ivrs, number):
+    body = {**doc_call_body(ivrs["Play External Audio"]), "to_number": number}
+    response = requests.post(f"{oca_base}/call", headers=JSON, json=body, timeout=5)
+    assert response.status_code == 200 and response.json()["success"] is True
+
+
 def test_missing_required_variables_are_reported_one_by_one(oca_base, ivrs):
     body = {**doc_call_body(ivrs["Pengingat Tagihan"]), "variable": {"name": "galih"}}
     error = assert_error(
