@@ -1,16 +1,19 @@
 """The dispatch engine (issue #5).
 
-- clock.py: when a campaign may dial and when each contact may be called.
+- campaigns/clock.py (outside the engine: the models use it too): when a campaign may
+  dial and when each contact may be called.
 - targets.py: building a campaign's targets at launch (eligibility and DND scrub).
 - jobs.py: the django-q2 jobs (launch, run, watchdog) and their queueing.
 - dispatch.py: Dialdesk's own engine for MyOperator OBD and OCA: the runner, claims,
   dials, outcomes, retries, the daily cap, and why a running campaign is idle.
 - native.py: CPaaS native campaigns: push lists, create, stop, read progress back.
 
-The model's lifecycle methods (Campaign.start/resume/stop) call the three entry points
-below; they pick the path by the campaign's vendor."""
+The models never import the engine: CampaignsConfig.ready() registers this package for
+the lifecycle methods (Campaign.start/resume/stop, campaigns/models/lifecycle.py), which
+call launch_enqueue, runner_enqueue and stop_at_vendor; those pick the path by the
+campaign's vendor."""
 
-from .clock import (
+from campaigns.clock import (
     EVERY_DAY,
     WEEKDAY_NAMES,
     Schedule,
@@ -19,6 +22,7 @@ from .clock import (
     wall_clock,
     zone,
 )
+
 from .dispatch import Runner
 from .jobs import (
     engine_watchdog,

@@ -30,10 +30,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from campaigns.clock import attempt_reference, local_day_bounds
 from telephony.vendors.base import (
     Fault,
     InvalidRequest,
@@ -43,7 +44,6 @@ from telephony.vendors.base import (
 )
 from telephony.vendors.myoperator.errors import DuplicateReference
 
-from .clock import attempt_reference, local_day_bounds
 from .dialers import DialPool, NotSent, campaign_problem, dialer_for, lost_answer
 from .outcomes import (
     defer_to_next_day,
@@ -71,10 +71,6 @@ NOT_COUNTED = ("queued", "rejected")
 
 def knob(name: str, default):
     return getattr(settings, name, default)
-
-
-def lease_seconds() -> float:
-    return float(knob("CAMPAIGN_LEASE_SECONDS", 90))
 
 
 def sync_mode() -> bool:
@@ -135,50 +131,28 @@ class Runner:
     # -- lease
 
     def acquire(self) -> bool:
-        from campaigns.models import Campaign
-
-        now = timezone.now()
-        stale = now - timedelta(seconds=lease_seconds())
-        free = (
-            Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.RUNNING)
-            .filter(
-                Q(runner_token="")
-                | Q(runner_seen_at__isnull=True)
-                | Q(runner_seen_at__lt=stale)
-                | Q(runner_token=self.token)
-            )
-            .update(runner_token=self.token, runner_seen_at=now)
-        )
-        self.has_lease = bool(free)
+        self.has_lease = self.campaign.take_lease(self.token)
         return self.has_lease
 
     def renew(self) -> bool:
         """Keep the lease; False when the campaign is no longer running or another runner
         took over."""
+        if self.campaign.renew_lease(self.token):
+            return True
+        self.stopped = True
+        # Still our token, so the campaign was paused or stopped: keep the lease for
+        # close() to give back once the calls in flight are recorded (holding it on
+        # would make a prompt Resume wait for the lease to go stale).
+        self.has_lease = self.campaign.holds_lease(self.token)
         from campaigns.models import Campaign
 
-        kept = Campaign.objects.filter(
-            pk=self.campaign.pk, state=Campaign.State.RUNNING, runner_token=self.token
-        ).update(runner_seen_at=timezone.now())
-        if not kept:
-            self.stopped = True
-            # Still our token, so the campaign was paused or stopped: keep the lease for
-            # close() to give back once the calls in flight are recorded (holding it on
-            # would make a prompt Resume wait for the lease to go stale).
-            self.has_lease = Campaign.objects.filter(
-                pk=self.campaign.pk, runner_token=self.token
-            ).exists()
-            self.lost_lease = Campaign.objects.filter(
-                pk=self.campaign.pk, state=Campaign.State.RUNNING
-            ).exists()
-        return bool(kept)
+        self.lost_lease = Campaign.objects.filter(
+            pk=self.campaign.pk, state=Campaign.State.RUNNING
+        ).exists()
+        return False
 
     def release(self):
-        from campaigns.models import Campaign
-
-        Campaign.objects.filter(pk=self.campaign.pk, runner_token=self.token).update(
-            runner_token="", runner_seen_at=None
-        )
+        self.campaign.give_back_lease(self.token)
         self.has_lease = False
 
     @property

@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from . import native
 from .dialers import dialer_for
-from .dispatch import Runner, _campaign, knob, lease_seconds, sync_mode
+from campaigns.models.lease import lease_seconds
+
+from .dispatch import Runner, _campaign, knob, sync_mode
 from .outcomes import poll_outcomes, recover_stale_dialing
 from .targets import build_targets
 

@@ -19,13 +19,13 @@ out of a DND list it holds.
 """
 
 import logging
-import re
 import time
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.models.pushes import vendor_field
 from telephony.vendors.cpaas import errors as cpaas_errors
 
 log = logging.getLogger("campaigns")
@@ -56,11 +56,6 @@ CREATE_RETRY_DELAYS = (2, 10)
 PUSH_WAIT_SECONDS = 480
 PUSH_POLL_SECONDS = 2
 LAUNCH_TASK = "campaigns.tasks.launch_campaign"
-
-
-def vendor_field(name: str) -> str:
-    """A contact field's name as the vendor's {placeholders} take it (\\w+ only)."""
-    return re.sub(r"\W", "_", str(name).strip())
 
 
 def vendor_text(text: str) -> str:
@@ -400,42 +395,22 @@ def follow(campaign, budget: float) -> tuple[str, bool]:
     import uuid
 
     from django.conf import settings
-    from django.db.models import Q
-
-    from campaigns.models import Campaign
-
-    from .dispatch import lease_seconds
 
     token = str(uuid.uuid4())
     interval = float(getattr(settings, "CAMPAIGN_NATIVE_SYNC_SECONDS", 5))
-    running = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.RUNNING)
-
-    def hold() -> bool:
-        now = timezone.now()
-        stale = now - timedelta(seconds=lease_seconds())
-        return bool(
-            running.filter(
-                Q(runner_token="")
-                | Q(runner_seen_at__isnull=True)
-                | Q(runner_seen_at__lt=stale)
-                | Q(runner_token=token)
-            ).update(runner_token=token, runner_seen_at=now)
-        )
-
-    if not hold():
+    if not campaign.take_lease(token):
         return "another runner holds this campaign", False
     deadline = time.monotonic() + budget
     result = ""
     try:
         while True:
             result = sync(campaign)
-            if time.monotonic() + interval > deadline or not hold():
+            if time.monotonic() + interval > deadline or not campaign.take_lease(token):
                 break
             time.sleep(interval)
     finally:
-        Campaign.objects.filter(pk=campaign.pk, runner_token=token).update(
-            runner_token="", runner_seen_at=None
-        )
+        campaign.give_back_lease(token)
+    running = type(campaign).objects.filter(pk=campaign.pk, state=campaign.State.RUNNING)
     return result, running.exists()
 
 
@@ -474,7 +449,7 @@ def _note(campaign, *, idle_reason: str, **changes):
 def record_cdrs(campaign, cdrs, *, vendor_active: bool) -> int:
     """Upsert one CampaignAttempt per CDR (the k-th CDR of a number is its attempt k)
     and set each dialed target's state. Returns how many CDRs matched a target."""
-    from campaigns.engine.clock import attempt_reference
+    from campaigns.clock import attempt_reference
     from campaigns.models import CampaignAttempt, CampaignTarget
 
     by_number = {}

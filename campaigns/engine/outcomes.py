@@ -267,9 +267,8 @@ def put_back(attempt, words: str, *, due_at, refused: bool = True, wait_reason: 
 def defer_to_next_day(attempt, zone_name: str, vendor_words: str):
     """The vendor refused this number for today (its per-number daily limit): it waits,
     uncounted, until its own next local day; the campaign dials on."""
+    from campaigns.clock import local_day_bounds
     from campaigns.models import CampaignTarget
-
-    from .clock import local_day_bounds
 
     _, next_day = local_day_bounds(timezone.now(), zone_name)
     put_back(

@@ -11,6 +11,9 @@ from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from ..clock import Schedule
+from .lease import RunnerLease
+from .lifecycle import engine
 from .lists import ContactList, DndEntry, DndList, e164_check, validate_e164
 from .preview import CampaignPreview
 from .progress import CampaignProgress
@@ -75,7 +78,7 @@ class CampaignQuerySet(models.QuerySet):
         return campaigns
 
 
-class Campaign(CampaignPreview, CampaignProgress, models.Model):
+class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
     class Kind(models.TextChoices):
         TTS = "tts", "Text-to-speech announcement"
         AUDIO = "audio", "Recorded audio announcement"
@@ -263,8 +266,6 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         )
 
     def schedule(self):
-        from campaigns.engine import Schedule
-
         return Schedule(
             time_zone=self.time_zone,
             starts_at=self.starts_at,
@@ -321,8 +322,6 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         """Draft -> scheduled; a worker then builds the targets and launches (the engine
         or the vendor's campaign). Refused, with the reasons, while the builder finds
         problems."""
-        from campaigns.engine import launch_enqueue
-
         problems = self.problems()
         if problems:
             return False, " ".join(problems.values())
@@ -333,7 +332,7 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             started_at=timezone.now(),
         ):
             return False, f"This campaign is {self.get_state_display().lower()}, not a draft."
-        launch_enqueue(self)
+        engine().launch_enqueue(self)
         return True, f"Starting {self.name}."
 
     def pause(self, *, user=None) -> tuple[bool, str]:
@@ -395,8 +394,6 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
         return self.get_state_display()
 
     def resume(self) -> tuple[bool, str]:
-        from campaigns.engine import launch_enqueue, runner_enqueue
-
         if self.is_native and not self.vendor_campaign_id:
             # Paused by the vendor before CPaaS had the campaign: launch it again.
             if not self._move(
@@ -409,7 +406,7 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
                 paused_at=None,
             ):
                 return False, "Only a paused campaign can be resumed."
-            launch_enqueue(self)
+            engine().launch_enqueue(self)
             return True, "Resumed: launching at the vendor again."
         if not self._move(
             (self.State.PAUSED,),
@@ -421,18 +418,16 @@ class Campaign(CampaignPreview, CampaignProgress, models.Model):
             paused_at=None,
         ):
             return False, "Only a paused campaign can be resumed."
-        runner_enqueue(self)
+        engine().runner_enqueue(self)
         return True, "Resumed."
 
     def stop(self, *, user=None) -> tuple[bool, str]:
         """Stop for good. A native campaign is stopped at the vendor first; if the vendor
         refuses, the campaign stays as it was and its words are shown."""
-        from campaigns.engine import stop_at_vendor
-
         if not self.can_stop:
             return False, f"A {self.get_state_display().lower()} campaign cannot be stopped."
         if self.is_native and self.vendor_campaign_id:
-            error = stop_at_vendor(self)
+            error = engine().stop_at_vendor(self)
             if error:
                 return False, error
         if not self._move(

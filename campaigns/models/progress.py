@@ -267,7 +267,7 @@ class CampaignProgress:
 
     def schedule_summary(self) -> str:
         """The schedule in words, in the campaign's own time zone."""
-        from campaigns.engine import EVERY_DAY, WEEKDAY_NAMES
+        from campaigns.clock import EVERY_DAY, WEEKDAY_NAMES
 
         schedule = self.schedule()
         if self.is_native:

@@ -1,5 +1,6 @@
 """VendorPush: a contact or DND list pushed to a CPaaS account, resumable."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,6 +9,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .lists import Contact, ContactList, DndEntry, DndList
+
+
+def vendor_field(name: str) -> str:
+    """A contact field's name as CPaaS's {placeholders} take it (\\w+ only)."""
+    return re.sub(r"\W", "_", str(name).strip())
 
 
 class VendorPush(models.Model):
@@ -313,8 +319,6 @@ class VendorPush(models.Model):
             elif self.campaign_id is not None:
                 # The vendor fills {placeholders} from contact fields only, with \w+
                 # names: a target's fields renamed so, plus the built-in name and number.
-                from campaigns.engine.native import vendor_field
-
                 values = {**(row["fields"] or {}), "name": row["name"], "number": row["number"]}
                 fields = {
                     vendor_field(key): "" if val is None else str(val)

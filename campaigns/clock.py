@@ -1,4 +1,4 @@
-"""The dispatch engine's clock: when a campaign may dial, and when each contact may be
+"""The campaigns clock: when a campaign may dial, and when each contact may be
 called (issue #5). Pure functions of an instant, so they are tested with fixed times.
 
 A campaign has a schedule in its own time zone: start and end instants, a daily window
