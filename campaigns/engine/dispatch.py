@@ -14,12 +14,20 @@ goes stale and the watchdog starts another. Each loop it:
   when the rate needs more than one request in flight;
 - says in words why it dialed nothing, when it dialed nothing.
 
+A runner never holds its worker while it waits: when nothing is due for longer than
+CAMPAIGN_RUNNER_HOLD_SECONDS (15) (a retry hours away, a closed window, the next token of
+a slow campaign, calls long in progress), it ends and jobs.py schedules the next runner
+for when work is due.
+
 Knobs (settings, all optional): CAMPAIGN_RUNNER_SECONDS (50: a runner's time budget,
-then it re-enqueues itself), CAMPAIGN_LEASE_SECONDS (90), CAMPAIGN_DIAL_THREADS (32: the
-pool's cap), CAMPAIGN_DIAL_LATENCY (0.3 s: expected vendor round trip, sizes the pool),
+then it re-enqueues itself), CAMPAIGN_RUNNER_HOLD_SECONDS (15),
+CAMPAIGN_OUTCOME_HOLD_SECONDS (120: calls younger than this keep the runner reading their
+outcomes), CAMPAIGN_OUTCOME_RECHECK_SECONDS (30: how soon older ones are read again),
+CAMPAIGN_LEASE_SECONDS (90), CAMPAIGN_DIAL_THREADS (32: the pool's cap),
+CAMPAIGN_DIAL_LATENCY (0.3 s: expected vendor round trip, sizes the pool),
 CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_NATIVE_SYNC_SECONDS (5: how often a native
-campaign's runner syncs it), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts +
-30 s), CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
+campaign's runner syncs it), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts + 30 s),
+CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
 
 import logging
 import math
@@ -73,6 +81,13 @@ def knob(name: str, default):
     return getattr(settings, name, default)
 
 
+def hold_seconds() -> float:
+    """A runner with nothing to do for longer than this gives its worker back and is woken
+    when work is due (django-q2's scheduler looks every 30 s, so the wake-up is set this
+    much early, and a runner woken early waits in the worker for at most this long)."""
+    return float(knob("CAMPAIGN_RUNNER_HOLD_SECONDS", 15))
+
+
 def sync_mode() -> bool:
     from django_q.conf import Conf
 
@@ -105,10 +120,16 @@ class Runner:
         self.burst = max(1.5, self.rate)
         # A full bucket to start (one call below 60 a minute: a slow campaign must not
         # ring two people in the same second), none if the runner before this one
-        # dialed a moment ago (a runner hands over every budget).
+        # dialed a moment ago (a runner hands over every budget), and at a slow pace
+        # only what the time since the last call earned (a runner woken for its next
+        # call may come a little early).
         last = self.campaign.last_dial_at
-        recent = last is not None and timezone.now() - last < timedelta(seconds=2)
-        self.tokens = 0.0 if recent else max(1.0, self.rate)
+        full = max(1.0, self.rate)
+        if last is None:
+            self.tokens = full
+        else:
+            since = (timezone.now() - last).total_seconds()
+            self.tokens = 0.0 if since < 2 else min(full, since * self.rate)
         self.refilled = time.monotonic()
         latency = float(knob("CAMPAIGN_DIAL_LATENCY", 0.3))
         cap = int(knob("CAMPAIGN_DIAL_THREADS", 32))
@@ -127,6 +148,8 @@ class Runner:
         self.ran = False
         self.lost_lease = False
         self.dialed = 0
+        self.wake_at = None  # handed the worker back: wake a runner then
+        self.last_due_check = None
 
     # -- lease
 
@@ -161,7 +184,7 @@ class Runner:
         it finished, nor when it never got (or lost) the lease to another runner."""
         from campaigns.models import Campaign
 
-        if self.finished or not self.ran or self.lost_lease:
+        if self.finished or not self.ran or self.lost_lease or self.wake_at is not None:
             return False
         return Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.RUNNING).exists()
 
@@ -173,15 +196,90 @@ class Runner:
             return "another runner holds this campaign"
         self.ran = True
         deadline = time.monotonic() + budget
+        hold = hold_seconds()
         try:
             while True:
-                self.step()
+                started = self.step()
                 if self.finished or self.stopped or time.monotonic() >= deadline:
                     break
+                if not started:
+                    wait = self.waiting_for()
+                    if wait is not None and wait > hold:
+                        # Nothing to do for a while: give the worker back (jobs.py
+                        # schedules the next runner for then).
+                        self.wake_at = timezone.now() + timedelta(seconds=wait)
+                        break
                 time.sleep(self.pause_seconds())
         finally:
             self.close()
-        return f"dialed {self.dialed}" + (", finished" if self.finished else "")
+        words = f"dialed {self.dialed}" + (", finished" if self.finished else "")
+        if self.wake_at is not None:
+            words += f", nothing due before {self.wake_at:%Y-%m-%d %H:%M:%S} UTC"
+        return words
+
+    def waiting_for(self) -> float | None:
+        """After a step that started no call: seconds until this runner has something
+        to do. The next token when it is far (cheap, every time); else the full look
+        (wait_seconds), at most once a second."""
+        token = self.token_wait()
+        moment = time.monotonic()
+        if token <= hold_seconds() and (
+            self.last_due_check is not None and moment - self.last_due_check < 1.0
+        ):
+            return None
+        self.last_due_check = moment
+        return self.wait_seconds()
+
+    def token_wait(self) -> float:
+        """Seconds until the bucket holds a whole call."""
+        tokens = min(self.burst, self.tokens + (time.monotonic() - self.refilled) * self.rate)
+        return max(0.0, 1.0 - tokens) / self.rate
+
+    def wait_seconds(self, now=None) -> float:
+        """Seconds until this runner has something to do again, the soonest of: reading
+        the outcomes of calls in flight, a token for a contact who is due, the vendor's
+        rate limit lifting, the window or a contact's calling hours opening, a retry (or
+        a number set aside for the day) coming due."""
+        from campaigns.models import CampaignAttempt, CampaignTarget
+
+        now = now or timezone.now()
+        poll = float(knob("CAMPAIGN_OUTCOME_POLL_SECONDS", 2))
+        if any(pool is not None and pool.in_flight for pool in (self.pool, self.poll_pool)):
+            return poll
+        open_attempts = CampaignAttempt.objects.filter(
+            campaign=self.campaign,
+            status__in=[CampaignAttempt.Status.DIALING, CampaignAttempt.Status.PLACED],
+        )
+        young = now - timedelta(seconds=float(knob("CAMPAIGN_OUTCOME_HOLD_SECONDS", 120)))
+        if open_attempts.filter(dialed_at__gte=young).exists():
+            return poll  # calls just placed: their outcomes come soon
+        waits = []
+        if open_attempts.exists():
+            # Calls long in progress: look again now and then, not from a held worker.
+            waits.append(float(knob("CAMPAIGN_OUTCOME_RECHECK_SECONDS", 30)))
+        token = self.token_wait()
+        if self.blocked_until and self.blocked_until > now:
+            waits.append(max(token, (self.blocked_until - now).total_seconds()))
+        elif self.schedule.closed_reason(now):
+            opens = self.schedule.next_open(now)
+            if opens is not None:
+                waits.append(max(token, (opens - now).total_seconds()))
+        else:
+            targets = CampaignTarget.objects.filter(campaign=self.campaign)
+            due_zones = set(targets.due(now).order_by().values_list("time_zone", flat=True))
+            if due_zones:
+                if self.schedule.open_zones(now, sorted(due_zones)):
+                    waits.append(token)
+                else:
+                    opens = min(self.schedule.contact_next_open(now, n) for n in due_zones)
+                    waits.append(max(token, (opens - now).total_seconds()))
+            else:
+                later = targets.filter(
+                    status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY]
+                ).aggregate(next=Min("next_attempt_at"))["next"]
+                if later is not None:
+                    waits.append(max(token, (later - now).total_seconds()))
+        return max(0.0, min(waits)) if waits else poll
 
     def pause_seconds(self) -> float:
         """Sleep until the next call is due (at most a second, at least 50 ms)."""

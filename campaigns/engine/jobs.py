@@ -13,9 +13,7 @@ from django.utils import timezone
 
 from . import native
 from .dialers import dialer_for
-from campaigns.models.lease import lease_seconds
-
-from .dispatch import Runner, _campaign, knob, sync_mode
+from .dispatch import Runner, _campaign, hold_seconds, knob, sync_mode
 from .outcomes import poll_outcomes, recover_stale_dialing
 from .targets import build_targets
 
@@ -78,7 +76,9 @@ def promote(campaign) -> bool:
 
 def run_campaign(campaign_id, *, budget: float | None = None) -> str:
     """The runner job: dial for a time budget, then queue the next runner if the campaign
-    is still running. Under django-q2's sync mode (tests) there is no worker to hand the
+    is still running. A runner with nothing due for a while ends at once instead and
+    leaves a wake-up for when work is due (wake_runner_at), so it never holds a worker
+    while it waits. Under django-q2's sync mode (tests) there is no worker to hand the
     rest to, so it runs one loop and leaves the rest to the watchdog and to callers."""
     campaign = _campaign(campaign_id)
     if campaign is None:
@@ -95,14 +95,53 @@ def run_campaign(campaign_id, *, budget: float | None = None) -> str:
         return result
     runner = Runner(campaign)
     result = runner.run(budget)
-    if runner.should_continue and not sync:
+    if runner.wake_at is not None:
+        wake_runner_at(campaign, runner.wake_at)
+    elif runner.should_continue and not sync:
         runner_enqueue(campaign)
     return result
 
 
+def wake_name(campaign_id) -> str:
+    return f"campaign-{campaign_id}-wake"
+
+
+def wake_runner_at(campaign, due):
+    """A runner with nothing due gave its worker back: a django-q2 Schedule (ONCE, one per
+    campaign, deleted once it ran) queues the next runner for `due`. The scheduler looks
+    every 30 s, so it is set hold_seconds() early; a runner that comes early waits the
+    rest in the worker. Setting it again moves it."""
+    from django_q.models import Schedule
+
+    next_run = max(timezone.now(), due - timedelta(seconds=hold_seconds()))
+    name = wake_name(campaign.pk)
+    moved = Schedule.objects.filter(name=name).update(next_run=next_run, repeats=-1)
+    if not moved:
+        Schedule.objects.create(
+            name=name,
+            func="campaigns.tasks.run_campaign",
+            args=repr(campaign.pk),
+            schedule_type=Schedule.ONCE,
+            repeats=-1,
+            next_run=next_run,
+        )
+    return next_run
+
+
+def waking(now) -> set[int]:
+    """The campaigns whose runner gave its worker back and has a wake-up still to come."""
+    from django_q.models import Schedule
+
+    names = Schedule.objects.filter(
+        name__startswith="campaign-", name__endswith="-wake", next_run__gt=now
+    ).values_list("name", flat=True)
+    return {int(name.split("-")[1]) for name in names}
+
+
 def engine_watchdog() -> str:
     """Every minute: relaunch a campaign whose launch job was lost, promote due scheduled
-    campaigns, restart runners whose lease went stale (a killed worker), sync native
+    campaigns, restart runners whose lease went stale (a killed worker) or that gave
+    their worker back with no wake-up to come, sync native
     campaigns (native.sync_due), and keep reading the outcomes of calls placed by paused
     or stopped campaigns. Safe to run twice."""
     from campaigns.models import Campaign, CampaignAttempt
@@ -127,15 +166,19 @@ def engine_watchdog() -> str:
         if promote(campaign):
             handled.add(campaign.pk)
             notes["promoted"] += 1
-    stale = now - timedelta(seconds=lease_seconds())
     running = (
         Campaign.objects.select_related("account")
         .filter(state=Campaign.State.RUNNING)
         .exclude(pk__in=handled)
     )
+    asleep = waking(now)
     followed = set()  # native campaigns whose runner (native.follow) syncs them
     for campaign in running:
-        if campaign.runner_seen_at is None or campaign.runner_seen_at < stale:
+        if campaign.lease_is_stale(now):
+            if not campaign.runner_token and campaign.pk in asleep:
+                # Its runner gave the worker back; the wake-up queues the next one.
+                notes["waiting"] += 1
+                continue
             runner_enqueue(campaign)
             notes["restarted"] += 1
         elif campaign.is_native:
