@@ -6,6 +6,9 @@ eligibility plus DND scrub against a 100k DND list).
     .venv/bin/python bench/campaign_bench.py                     # all, on SQLite
     .venv/bin/python bench/campaign_bench.py --postgres postgres://postgres@127.0.0.1:5432/dialdesk_campaign_bench
     .venv/bin/python bench/campaign_bench.py --only build --rows 100000
+    .venv/bin/python bench/campaign_bench.py --only workers \
+        --postgres postgres://postgres@127.0.0.1:5432/dialdesk_campaign_bench \
+        --redis redis://127.0.0.1:6379/5
 
 How each figure is taken:
 - pace: the engine's own runner (campaigns.engine.dispatch.Runner) runs in this
@@ -32,11 +35,24 @@ How each figure is taken:
   the status per row or ON CONFLICT; the ratio is build / baseline (both commit
   included).
 
+- workers (issue 10, section 4; needs --postgres: the cluster is another process): a
+  real `manage.py qcluster` with 2 workers (the default Q_WORKERS; the Redis broker with
+  --redis, else the database broker) and 10 running MyOperator campaigns whose every
+  contact waits for a retry 3 hours away, their 10 runner jobs queued first (as the
+  watchdog or a Resume queues them). Right behind them: a 2-row import (ImportJob.start,
+  as the page starts it) and a new campaign started as the page starts it
+  (Campaign.start: launch, build, runner, first dial against the sandbox). Measured: from
+  queueing to the import's start (started_at) and end, and to the new campaign's first
+  call (its first attempt's dialed_at); how long the 10 waiting runners held a worker;
+  the wake-ups they left; the cluster's stop on SIGTERM (what Ctrl-C of `make run`
+  waits for). Goal: the import starts within 5 s, the first call within 10 s.
+
 --postgres migrates and fills the database it is given: use a scratch database, never
 `test` or production. Each part uses a fresh database (SQLite: a temporary file).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -73,8 +89,11 @@ def bench_env(database_url: str) -> dict:
 
 
 def setup_django(database_url: str):
+    redis = os.environ.get("BENCH_REDIS_URL", "")
     os.environ.update(bench_env(database_url))
     os.environ.pop("REDIS_URL", None)
+    if redis:
+        os.environ["REDIS_URL"] = redis  # the workers part: the cluster's broker
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -296,6 +315,171 @@ def pace_part(database_url: str, tmp: Path) -> dict:
     finally:
         stop_sandbox(server)
     return {"pace": results}
+
+
+# --- workers --------------------------------------------------------------------------------
+
+WAITING_CAMPAIGNS = 10
+CLUSTER_WORKERS = 2
+
+
+def start_cluster(database_url: str, log: Path, media: Path):
+    env = bench_env(database_url)
+    env.update(Q_WORKERS=str(CLUSTER_WORKERS), LOG_LEVEL="INFO", MEDIA_ROOT=str(media))
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "running" in log.read_text(errors="replace"):
+            return process
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"the cluster did not start: {log.read_text()[-2000:]}")
+
+
+def stop_cluster(process) -> float:
+    """SIGTERM, as Ctrl-C of `make run` stops it; the seconds until it exited."""
+    import signal
+
+    began = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    took = time.monotonic() - began
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # workers that outlived their parent
+    return took
+
+
+def wait_until(predicate, timeout: float):
+    """Poll `predicate` every 50 ms; its value, or None after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    return None
+
+
+def workers_part(database_url: str, tmp: Path) -> dict:
+    from django.utils import timezone
+    from django_q.models import Schedule, Task
+
+    from campaigns.engine import runner_enqueue
+    from campaigns.importers import create_job
+    from campaigns.models import Campaign, CampaignTarget, ContactList, ImportJob
+
+    media = tmp / "media"
+    media.mkdir()
+    os.environ["MEDIA_ROOT"] = str(media)
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = str(media)
+    server, sandbox_url = start_sandbox(database_url, tmp / "sandbox-workers.log")
+    cluster = None
+    try:
+        retry_at = timezone.now() + timedelta(hours=3)
+        waiting = []
+        for n in range(WAITING_CAMPAIGNS):
+            campaign = myoperator_campaign(sandbox_url, 5, 60, f"wait{n}")
+            campaign.targets.update(
+                status=CampaignTarget.Status.RETRY, attempts=1, next_attempt_at=retry_at
+            )
+            waiting.append(campaign)
+        fresh = myoperator_campaign(sandbox_url, 2, 60, "fresh")
+        Campaign.objects.filter(pk=fresh.pk).update(state=Campaign.State.DRAFT)
+        fresh.targets.all().delete()
+        Campaign.objects.filter(pk=fresh.pk).update(targets_built_at=None)
+        fresh.refresh_from_db()
+        contact_list = ContactList.objects.create(name="Bench import")
+        job = create_job(
+            ImportJob.Kind.CONTACTS,
+            contact_list,
+            None,
+            pasted="+919811100001, Ani\n+919811100002, Dev\n",
+        )
+        Task.objects.all().delete()
+
+        cluster = start_cluster(database_url, tmp / "qcluster.log", media)
+        queued = time.monotonic()
+        for campaign in waiting:
+            runner_enqueue(campaign)
+        began = time.monotonic()
+        began_wall = timezone.now()
+        job.start()
+        started, message = fresh.start()
+        if not started:
+            raise SystemExit(f"the new campaign did not start: {message}")
+
+        def import_started():
+            return ImportJob.objects.filter(pk=job.pk, started_at__isnull=False).first()
+
+        def first_call():
+            return fresh.attempts.order_by("dialed_at").first()
+
+        def import_done():
+            return ImportJob.objects.filter(pk=job.pk, finished_at__isnull=False).first()
+
+        job_started = wait_until(import_started, 120)
+        call = wait_until(first_call, 120)
+        job_done = wait_until(import_done, 60)
+
+        ids = {campaign.pk for campaign in waiting}
+
+        def runners_done():
+            tasks = Task.objects.filter(func="campaigns.tasks.run_campaign")
+            done = [task for task in tasks if task.args and task.args[0] in ids]
+            return done if len(done) >= len(ids) else None
+
+        runner_tasks = wait_until(runners_done, 120) or []
+        held = sorted((task.stopped - task.started).total_seconds() for task in runner_tasks)
+        wakes = Schedule.objects.filter(
+            name__in=[f"campaign-{c.pk}-wake" for c in waiting]
+        ).values_list("next_run", flat=True)
+        result = {
+            "workers": CLUSTER_WORKERS,
+            "waiting_campaigns": len(waiting),
+            "broker": "redis" if os.environ.get("REDIS_URL") else "database",
+            "queue_seconds": round(began - queued, 3),
+            "import_start_s": round((job_started.started_at - began_wall).total_seconds(), 2)
+            if job_started
+            else None,
+            "import_done_s": round((job_done.finished_at - began_wall).total_seconds(), 2)
+            if job_done
+            else None,
+            "import_status": job_done.status if job_done else "not finished",
+            "first_call_s": round((call.dialed_at - began_wall).total_seconds(), 2)
+            if call
+            else None,
+            "runner_jobs_done": len(runner_tasks),
+            "runner_held_median_s": round(statistics.median(held), 3) if held else None,
+            "runner_held_max_s": round(max(held), 3) if held else None,
+            "wakeups": len(wakes),
+            "wake_in_h": round(min((w - timezone.now()).total_seconds() for w in wakes) / 3600, 2)
+            if wakes
+            else None,
+        }
+        result["stop_seconds"] = round(stop_cluster(cluster), 2)
+        cluster = None
+    finally:
+        if cluster is not None:
+            stop_cluster(cluster)
+        stop_sandbox(server)
+    return {"workers": result}
 
 
 # --- overhead -------------------------------------------------------------------------------
@@ -526,6 +710,8 @@ def run_child_part(part: str, args: list[str]):
             result = pace_part(database_url, tmp)
         elif part == "overhead":
             result = overhead_part(database_url, tmp, int(args[0]))
+        elif part == "workers":
+            result = workers_part(database_url, tmp)
         else:
             result = build_part(int(args[0]), int(args[1]))
     print(json.dumps(result, default=str))
@@ -554,14 +740,18 @@ def main():
     parser.add_argument("--dnd-rows", type=int, default=100_000)
     parser.add_argument("--overhead-calls", type=int, default=300)
     parser.add_argument(
-        "--only", choices=["pace", "overhead", "build"], action="append", help="repeatable"
+        "--only",
+        choices=["pace", "overhead", "build", "workers"],
+        action="append",
+        help="repeatable",
     )
+    parser.add_argument("--redis", help="redis://… for the workers part's broker (else the DB)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.child:
         return run_child_part(args.child, rest)
 
-    parts = args.only or ["pace", "overhead", "build"]
+    parts = args.only or ["pace", "overhead", "build", "workers"]
     kinds = ["sqlite"] + (["postgres"] if args.postgres else [])
     with tempfile.TemporaryDirectory(prefix="campaign-bench-") as name:
         run_parts(parts, kinds, args, Path(name))  # its SQLite files go with it (~500 MB)
@@ -586,6 +776,27 @@ def run_parts(parts, kinds, args, tmp: Path):
                 f"\n   overhead per call beyond the vendor round trip: "
                 f"{row['overhead_ms_per_call']:.2f} ms"
             )
+        if "workers" in parts and kind == "postgres":
+            if args.redis:
+                os.environ["BENCH_REDIS_URL"] = args.redis
+            row = child("workers", fresh_database(kind, args.postgres, tmp, "workers"), [])
+            row = row["workers"]
+            print(
+                f"\nworkers ({kind}, {row['broker']} broker; a real qcluster with "
+                f"{row['workers']} workers, {row['waiting_campaigns']} running campaigns "
+                "waiting on retries 3 h away, their runners queued first):\n"
+                f"   2-row import started after {row['import_start_s']} s (goal 5 s), "
+                f"finished after {row['import_done_s']} s ({row['import_status']})\n"
+                f"   a new campaign placed its first call after {row['first_call_s']} s "
+                "(goal 10 s)\n"
+                f"   the {row['runner_jobs_done']} waiting runners held a worker "
+                f"{row['runner_held_median_s']} s (median), {row['runner_held_max_s']} s "
+                f"(max), and left {row['wakeups']} wake-ups (the first in "
+                f"{row['wake_in_h']} h)\n"
+                f"   the cluster stopped {row['stop_seconds']} s after SIGTERM"
+            )
+        elif "workers" in parts and kind == "sqlite" and not args.postgres:
+            print("\nworkers: needs --postgres (the cluster is another process)")
         if "build" in parts:
             db = fresh_database(kind, args.postgres, tmp, "build")
             row = child("build", db, [str(args.rows), str(args.dnd_rows)])
