@@ -249,6 +249,10 @@ def numberish(value: str) -> bool:
     return digits >= 7 and digits * 2 >= len(value.replace(" ", ""))
 
 
+# What a spreadsheet holds where a value is missing: data, never a header.
+_PLACEHOLDERS = {"", "n a", "na", "null", "none", "nil", "nan", "not available", "unknown"}
+
+
 def looks_like_data(row: list[str], following=()) -> bool:
     """Whether the table's first row is data, not a header: it has a cell that is a
     phone number, or tried to be one ("98765-432", "+091…": a headerless file whose
@@ -262,9 +266,19 @@ def looks_like_data(row: list[str], following=()) -> bool:
     rows = [r for r in following if isinstance(r, list)]
     for index, cell in enumerate(row):
         below = [r[index] for r in rows if index < len(r) and r[index].strip()]
-        numbers_below = below and sum(map(numberish, below)) * 2 > len(below)
-        if numbers_below and sum(ch.isdigit() for ch in cell) >= 3:
-            return True
+        if not below:
+            continue
+        if sum(map(numberish, below)) * 2 > len(below):
+            # Over a column of numbers a header names it; an empty cell or digits there
+            # are a row whose number is missing or wrong.
+            blank = header_key(cell) in _PLACEHOLDERS or cell.strip() in ("-", "--")
+            if blank or sum(ch.isdigit() for ch in cell) >= 3:
+                return True
+        elif any(map(str.isdigit, cell)):
+            # Over a column of codes or amounts, a header cell holds no digits.
+            coded = sum(1 for value in below if any(map(str.isdigit, value)))
+            if coded * 2 > len(below):
+                return True
     return False
 
 

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -279,7 +280,8 @@ def _wide_encoding(head: bytes) -> str:
             text = codecs.getincrementaldecoder(encoding)().decode(sample)
         except UnicodeDecodeError:
             continue
-        if text and "\x00" not in text and len(CONTROL_CHARS.findall(text)) <= len(text) // 100:
+        # Text, not binary: at most a stray control character (a NUL typed in a name).
+        if text and len(CONTROL_CHARS.findall(text)) <= max(1, len(text) // 100):
             return encoding
     return ""
 
@@ -296,7 +298,7 @@ def _detect_encoding(fh, head: bytes) -> tuple[str, str]:
     at most 128 KB given to the detector."""
     fh.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="dialdesk-mark")
-    bad_lines = utf8_chars = 0
+    bad_lines = good_lines = 0
     unusual = bytearray()
     tail = b""
     try:
@@ -304,23 +306,32 @@ def _detect_encoding(fh, head: bytes) -> tuple[str, str]:
             text = decoder.decode(chunk)
             if text.isascii():
                 continue
-            marks = text.count(UNDECODABLE)
-            if marks:
-                bad_lines += sum(1 for line in text.splitlines() if UNDECODABLE in line)
-                if len(unusual) < DETECT_BYTES:
-                    for line in (tail + chunk).splitlines():
-                        if not line.isascii():
-                            unusual += line[:1024] + b"\n"
-                            if len(unusual) >= DETECT_BYTES:
-                                break
-            utf8_chars += len(text) - len(text.encode("ascii", "ignore")) - marks
+            if UNDECODABLE not in text:
+                # Clean UTF-8 with non-ASCII text: its lines count as good (roughly).
+                good_lines += max(1, text.count("\n"))
+                continue
+            for line in text.splitlines():
+                if not line.isascii():
+                    if UNDECODABLE in line:
+                        bad_lines += 1
+                    else:
+                        good_lines += 1
+            if len(unusual) < DETECT_BYTES:
+                for line in (tail + chunk).splitlines():
+                    if not line.isascii():
+                        unusual += line[:1024] + b"\n"
+                        if len(unusual) >= DETECT_BYTES:
+                            break
             tail = chunk[-1024:]
         decoder.decode(b"", final=True)
     finally:
         fh.seek(0)
     if not bad_lines:
         return "utf-8-sig", ""
-    if utf8_chars >= 2 * bad_lines or (utf8_chars and bad_lines <= 3):
+    # A UTF-8 file with a few rows pasted from elsewhere: most of its non-ASCII lines are
+    # UTF-8. (A Shift-JIS or Windows-1252 file has almost none: its bytes rarely happen
+    # to form UTF-8.)
+    if good_lines >= bad_lines:
         rows = "row" if bad_lines == 1 else "rows"
         return "utf-8-sig", (
             f"The file is UTF-8 but {bad_lines:,} {rows} of it are not; they are reported as "
@@ -331,11 +342,26 @@ def _detect_encoding(fh, head: bytes) -> tuple[str, str]:
     candidates = [codec_name(match.encoding) for match in from_bytes(head + b"\n" + bytes(unusual))]
     candidates = [name for name in candidates if name and not name.startswith("utf")]
     sample = head + bytes(unusual)
+    if len(candidates) > 1 and candidates[0] == "cp949" and not _common_hangul(sample):
+        # Shift-JIS names, a few characters each, read as Korean by the detector; real
+        # Korean text lives in KS X 1001's common syllables, Shift-JIS read so does not.
+        candidates.pop(0)
+    latin = _latin_text(sample)
+    if not candidates:
+        fallbacks = () if latin else _FALLBACKS
+        candidates = [name for name in fallbacks if _decodes(sample, name)][:1]
     encoding = candidates[0] if candidates else "cp1252"
-    if encoding in _LATIN or encoding.startswith("iso8859"):
+    if _western(encoding):
         # The detector cannot tell Western code pages apart on a few names ("Zoë" reads
         # the same in most); Windows-1252 is what Excel writes in India and the West.
-        encoding = "cp1252" if _decodes(sample, "cp1252") else encoding
+        # Unless the text so read is not Latin letters: Shift-JIS names read as symbols.
+        others = [name for name in candidates if not _western(name)]
+        if not latin and others:
+            encoding = others[0]
+        elif _decodes(sample, "cp1252"):
+            encoding = "cp1252"
+    elif latin and encoding in _CJK and _decodes(sample, "cp1252"):
+        encoding = "cp1252"  # "Søren Ågård" taken for Chinese or Japanese
     return encoding, (
         f"The file is not UTF-8; it was read as {encoding_label(encoding)}. If names look "
         "wrong in the preview, choose its encoding below."
@@ -358,6 +384,38 @@ _LATIN = {
 }
 
 
+_CJK = {"cp932", "shift_jis", "euc_jp", "euc_jis_2004", "cp949", "euc_kr", "gb18030", "gb2312"}
+_CJK |= {"gbk", "big5", "big5hkscs", "cp950", "iso2022_jp", "shift_jis_2004", "shift_jisx0213"}
+_CJK |= {"johab", "euc_jisx0213", "hz", "iso2022_kr"}
+# When the detector has no answer (too little text): the first of these that decodes.
+_FALLBACKS = ("cp932", "gb18030", "cp949", "big5")
+
+
+def _western(encoding: str) -> bool:
+    return encoding in _LATIN or encoding.startswith("iso8859")
+
+
+def _latin_text(data: bytes) -> bool:
+    """Read as Windows-1252, nine in ten of the data's non-ASCII characters are Latin
+    letters (Shift-JIS so read is mostly dashes, quotes and symbols)."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    wide = [ch for ch in text if ord(ch) > 127]
+    latin = sum(1 for ch in wide if unicodedata.name(ch, "").startswith("LATIN"))
+    return bool(wide) and latin * 10 >= len(wide) * 9
+
+
+def _common_hangul(data: bytes) -> bool:
+    """Most Hangul syllables of the data, read as cp949, are among the 2,350 common
+    ones (KS X 1001: lead bytes 0xB0-0xC8)."""
+    text = data.decode("cp949", errors="ignore")
+    hangul = [ch for ch in text if "\uac00" <= ch <= "\ud7a3"]
+    common = sum(1 for ch in hangul if 0xB0 <= ch.encode("cp949")[0] <= 0xC8)
+    return bool(hangul) and common * 2 >= len(hangul)
+
+
 def _decodes(data: bytes, encoding: str) -> bool:
     try:
         codecs.getincrementaldecoder(encoding)().decode(data)
@@ -371,9 +429,7 @@ def _detect_delimiter(sample: str) -> str:
     than one). csv.Sniffer guessed from character frequencies and chose a comma for
     tab and semicolon files whose names held commas; consistency does not."""
     lines = [
-        line
-        for line in sample.splitlines()
-        if line.strip() and not line.lower().startswith("sep=")
+        line for line in sample.splitlines() if line.strip() and not line.lower().startswith("sep=")
     ][:200]
     forced = _sep_line(sample)
     if forced:
