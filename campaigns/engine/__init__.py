@@ -4,8 +4,10 @@
   dial and when each contact may be called.
 - targets.py: building a campaign's targets at launch (eligibility and DND scrub).
 - jobs.py: the django-q2 jobs (launch, run, watchdog) and their queueing.
-- dispatch.py: Dialdesk's own engine for MyOperator OBD and OCA: the runner, claims,
-  dials, outcomes, retries, the daily cap, and why a running campaign is idle.
+- dispatch.py: Dialdesk's own engine for MyOperator OBD and OCA: the runner, its pace
+  and dials; claims.py: which targets it takes (the daily cap, DND at dial time);
+  idle.py: why a running campaign is idle and when it has work again; outcomes.py:
+  outcomes and retries; dialers.py: one dialer per vendor.
 - native.py: CPaaS native campaigns: push lists, create, stop, read progress back.
 
 The models never import the engine: CampaignsConfig.ready() registers this package for

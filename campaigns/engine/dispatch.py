@@ -1,6 +1,8 @@
 """Dialdesk's own dispatch engine for MyOperator OBD and OCA (issue #5).
 
-The jobs that start and restart runners are in jobs.py; this module is the runner.
+The jobs that start and restart runners are in jobs.py; this module is the runner: its
+loop, pace, dials and what a vendor's answer means. Its claims are in claims.py, its idle
+words and waits (and when the campaign completes) in idle.py.
 
 A runner holds a lease on its campaign (runner_token/runner_seen_at, taken by a
 conditional UPDATE), so one runner dials a campaign at a time; a killed runner's lease
@@ -33,16 +35,10 @@ import logging
 import math
 import time
 import uuid
-from collections import defaultdict
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Min, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.clock import attempt_reference, local_day_bounds
 from telephony.vendors.base import (
     Fault,
     InvalidRequest,
@@ -52,7 +48,9 @@ from telephony.vendors.base import (
 )
 from telephony.vendors.myoperator.errors import DuplicateReference
 
+from .claims import Claims
 from .dialers import DialPool, NotSent, campaign_problem, dialer_for, lost_answer
+from .idle import Idle, hold_seconds, knob
 from .outcomes import (
     defer_to_next_day,
     give_up_on_silent_calls,
@@ -64,7 +62,6 @@ from .outcomes import (
     read_outcomes,
     recover_stale_dialing,
     requeue_attempt,
-    settle_target,
     waiting_attempts,
 )
 from .targets import build_targets
@@ -73,19 +70,6 @@ logger = logging.getLogger("campaigns.engine")
 
 RATE_LIMIT_BACKOFF_SECONDS = 15
 SERVER_ERROR_BACKOFF_SECONDS = 5
-# Attempts that count against the daily cap: everything that may have rung the number.
-NOT_COUNTED = ("queued", "rejected")
-
-
-def knob(name: str, default):
-    return getattr(settings, name, default)
-
-
-def hold_seconds() -> float:
-    """A runner with nothing to do for longer than this gives its worker back and is woken
-    when work is due (django-q2's scheduler looks every 30 s, so the wake-up is set this
-    much early, and a runner woken early waits in the worker for at most this long)."""
-    return float(knob("CAMPAIGN_RUNNER_HOLD_SECONDS", 15))
 
 
 def sync_mode() -> bool:
@@ -103,7 +87,7 @@ def _campaign(campaign_id):
 # --- the runner ------------------------------------------------------------------------------
 
 
-class Runner:
+class Runner(Claims, Idle):
     """Dials one campaign. `run(budget)` is the job; `step()` is one loop, callable on its
     own (it takes the lease first) so tests drive the engine without a cluster."""
 
@@ -217,70 +201,6 @@ class Runner:
             words += f", nothing due before {self.wake_at:%Y-%m-%d %H:%M:%S} UTC"
         return words
 
-    def waiting_for(self) -> float | None:
-        """After a step that started no call: seconds until this runner has something
-        to do. The next token when it is far (cheap, every time); else the full look
-        (wait_seconds), at most once a second."""
-        token = self.token_wait()
-        moment = time.monotonic()
-        if token <= hold_seconds() and (
-            self.last_due_check is not None and moment - self.last_due_check < 1.0
-        ):
-            return None
-        self.last_due_check = moment
-        return self.wait_seconds()
-
-    def token_wait(self) -> float:
-        """Seconds until the bucket holds a whole call."""
-        tokens = min(self.burst, self.tokens + (time.monotonic() - self.refilled) * self.rate)
-        return max(0.0, 1.0 - tokens) / self.rate
-
-    def wait_seconds(self, now=None) -> float:
-        """Seconds until this runner has something to do again, the soonest of: reading
-        the outcomes of calls in flight, a token for a contact who is due, the vendor's
-        rate limit lifting, the window or a contact's calling hours opening, a retry (or
-        a number set aside for the day) coming due."""
-        from campaigns.models import CampaignAttempt, CampaignTarget
-
-        now = now or timezone.now()
-        poll = float(knob("CAMPAIGN_OUTCOME_POLL_SECONDS", 2))
-        if any(pool is not None and pool.in_flight for pool in (self.pool, self.poll_pool)):
-            return poll
-        open_attempts = CampaignAttempt.objects.filter(
-            campaign=self.campaign,
-            status__in=[CampaignAttempt.Status.DIALING, CampaignAttempt.Status.PLACED],
-        )
-        young = now - timedelta(seconds=float(knob("CAMPAIGN_OUTCOME_HOLD_SECONDS", 120)))
-        if open_attempts.filter(dialed_at__gte=young).exists():
-            return poll  # calls just placed: their outcomes come soon
-        waits = []
-        if open_attempts.exists():
-            # Calls long in progress: look again now and then, not from a held worker.
-            waits.append(float(knob("CAMPAIGN_OUTCOME_RECHECK_SECONDS", 30)))
-        token = self.token_wait()
-        if self.blocked_until and self.blocked_until > now:
-            waits.append(max(token, (self.blocked_until - now).total_seconds()))
-        elif self.schedule.closed_reason(now):
-            opens = self.schedule.next_open(now)
-            if opens is not None:
-                waits.append(max(token, (opens - now).total_seconds()))
-        else:
-            targets = CampaignTarget.objects.filter(campaign=self.campaign)
-            due_zones = set(targets.due(now).order_by().values_list("time_zone", flat=True))
-            if due_zones:
-                if self.schedule.open_zones(now, sorted(due_zones)):
-                    waits.append(token)
-                else:
-                    opens = min(self.schedule.contact_next_open(now, n) for n in due_zones)
-                    waits.append(max(token, (opens - now).total_seconds()))
-            else:
-                later = targets.filter(
-                    status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY]
-                ).aggregate(next=Min("next_attempt_at"))["next"]
-                if later is not None:
-                    waits.append(max(token, (later - now).total_seconds()))
-        return max(0.0, min(waits)) if waits else poll
-
     def pause_seconds(self) -> float:
         """Sleep until the next call is due (at most a second, at least 50 ms)."""
         missing = max(0.0, 1.0 - self.tokens)
@@ -379,182 +299,6 @@ class Runner:
         for chunk in chunks:
             self.poll_pool.submit(read_outcomes, self.campaign, self.dialer, chunk)
         return 0
-
-    # -- claims
-
-    def zones(self) -> list[str]:
-        """The distinct contact zones of this campaign's targets (a snapshot: fixed)."""
-        if self._zones is None:
-            from campaigns.models import CampaignTarget
-
-            self._zones = sorted(
-                set(
-                    CampaignTarget.objects.filter(campaign=self.campaign)
-                    .order_by()
-                    .values_list("time_zone", flat=True)
-                    .distinct()
-                )
-            )
-        return self._zones
-
-    def effective_zone(self, name: str) -> str:
-        return name or self.campaign.time_zone or "UTC"
-
-    def claim(self, now, limit: int) -> list:
-        """Claim up to `limit` due targets that may be called now and create their
-        attempt rows (DIALING, with their reference ids) in the same transaction."""
-        from campaigns.models import CampaignAttempt, CampaignTarget
-
-        campaign = self.campaign
-        cap = int(settings.CAMPAIGN_DAILY_CAP)
-        open_zones = self.schedule.open_zones(now, self.zones())
-        if not open_zones:
-            return []
-        groups = defaultdict(list)
-        for name in open_zones:
-            groups[local_day_bounds(now, self.effective_zone(name))].append(name)
-        due = CampaignTarget.objects.filter(campaign=campaign).due(now)
-        blocked = campaign.dnd_blocking("number")
-        chosen, dnd, capped = [], [], defaultdict(list)
-        for (day_start, day_end), names in groups.items():
-            today = (
-                CampaignAttempt.objects.filter(
-                    number=OuterRef("number"), dialed_at__gte=day_start, dialed_at__lt=day_end
-                )
-                .exclude(status__in=NOT_COUNTED)
-                .order_by()
-                .values("number")
-                .annotate(n=Count("id"))
-                .values("n")
-            )
-            rows = (
-                due.filter(time_zone__in=names)
-                .annotate(today=Coalesce(Subquery(today), 0), blocked=blocked)
-                .order_by("next_attempt_at", "id")
-                .values_list("id", "today", "blocked")[: limit - len(chosen)]
-            )
-            for target_id, attempts_today, is_blocked in rows:
-                if is_blocked:
-                    dnd.append(target_id)
-                elif attempts_today >= cap:
-                    capped[day_end].append(target_id)
-                else:
-                    chosen.append(target_id)
-            if len(chosen) >= limit:
-                break
-        if dnd:
-            self.skip_dnd(dnd, now)
-        for day_end, ids in capped.items():
-            CampaignTarget.objects.filter(pk__in=ids, status__in=["pending", "retry"]).update(
-                next_attempt_at=day_end,
-                last_error=f"Reached the daily cap of {cap} attempts for this number; "
-                "tried again on the contact's next day.",
-                updated_at=now,
-            )
-        if not chosen:
-            return []
-        return self.take(chosen, now)
-
-    def take(self, ids, now) -> list:
-        from campaigns.models import CampaignAttempt, CampaignTarget
-
-        campaign = self.campaign
-        claim = str(uuid.uuid4())
-        jobs = []
-        with transaction.atomic():
-            CampaignTarget.objects.filter(
-                pk__in=ids,
-                status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY],
-                next_attempt_at__lte=now,
-            ).update(
-                status=CampaignTarget.Status.IN_PROGRESS,
-                claim_token=claim,
-                wait_reason="",
-                updated_at=now,
-            )
-            targets = list(
-                CampaignTarget.objects.filter(
-                    campaign=campaign, claim_token=claim, status=CampaignTarget.Status.IN_PROGRESS
-                )
-            )
-            if not targets:
-                return []
-            existing = {
-                (attempt.target_id, attempt.attempt): attempt
-                for attempt in CampaignAttempt.objects.filter(
-                    target_id__in=[target.pk for target in targets]
-                )
-            }
-            new, reuse = [], []
-            for target in targets:
-                number = target.attempts + 1
-                attempt = existing.get((target.pk, number))
-                if attempt is None:
-                    attempt = CampaignAttempt(
-                        campaign=campaign,
-                        target=target,
-                        number=target.number,
-                        attempt=number,
-                        reference_id=attempt_reference(
-                            campaign.pk, campaign.run, target.pk, number
-                        ),
-                        status=CampaignAttempt.Status.DIALING,
-                        created_at=now,
-                        dialed_at=now,
-                        updated_at=now,
-                    )
-                    new.append(attempt)
-                elif attempt.status in (
-                    CampaignAttempt.Status.QUEUED,
-                    CampaignAttempt.Status.DIALING,
-                ):
-                    reuse.append(attempt.pk)
-                    attempt.status = CampaignAttempt.Status.DIALING
-                else:
-                    self.adopt(target, attempt, now)
-                    continue
-                jobs.append((attempt, target))
-            CampaignAttempt.objects.bulk_create(new)
-            if reuse:
-                CampaignAttempt.objects.filter(pk__in=reuse).update(
-                    status=CampaignAttempt.Status.DIALING, dialed_at=now, updated_at=now
-                )
-        return jobs
-
-    def adopt(self, target, attempt, now):
-        """The attempt was already sent and answered (a crash between recording it and
-        moving its target): bring the target in line instead of dialling again."""
-        from campaigns.models import CampaignAttempt, CampaignTarget
-
-        CampaignTarget.objects.filter(pk=target.pk).update(attempts=attempt.attempt)
-        if attempt.status == CampaignAttempt.Status.PLACED:
-            return
-        if attempt.status in (CampaignAttempt.Status.REJECTED, CampaignAttempt.Status.UNKNOWN):
-            CampaignTarget.objects.filter(pk=target.pk).update(
-                status=CampaignTarget.Status.FAILED, last_status=attempt.status, claim_token=""
-            )
-            return
-        settle_target(target.pk, attempt.attempt, attempt.status, campaign=self.campaign, now=now)
-
-    def skip_dnd(self, ids, now):
-        from campaigns.models import CampaignAttempt, CampaignTarget
-
-        with transaction.atomic():
-            CampaignTarget.objects.filter(
-                pk__in=ids, status__in=[CampaignTarget.Status.PENDING, CampaignTarget.Status.RETRY]
-            ).update(
-                status=CampaignTarget.Status.DND,
-                next_attempt_at=None,
-                last_error="Added to a DND list during the run; not dialed again.",
-                updated_at=now,
-            )
-            CampaignAttempt.objects.filter(
-                target_id__in=ids, status=CampaignAttempt.Status.QUEUED
-            ).update(
-                status=CampaignAttempt.Status.CANCELLED,
-                error="Not sent again: the number was added to a DND list.",
-                updated_at=now,
-            )
 
     # -- dialing
 
@@ -657,118 +401,3 @@ class Runner:
 
     def lost(self, attempt, words: str):
         mark_lost(attempt, words, resend=self.dialer.resends_lost_requests)
-
-    # -- words
-
-    def note_dialing(self):
-        from campaigns.models import Campaign
-
-        now = timezone.now()
-        Campaign.objects.filter(pk=self.campaign.pk).update(
-            idle_reason="", idle_since=None, last_dial_at=now
-        )
-        self.campaign.idle_reason = ""
-        self.campaign.idle_since = None
-
-    def set_idle(self, reason: str):
-        from campaigns.models import Campaign
-
-        if reason == self.campaign.idle_reason:
-            return
-        now = timezone.now()
-        since = self.campaign.idle_since or now
-        Campaign.objects.filter(pk=self.campaign.pk).update(idle_reason=reason, idle_since=since)
-        self.campaign.idle_reason = reason
-        self.campaign.idle_since = since
-
-    def explain_idle(self, now):
-        """Why nothing was dialed, most specific first."""
-        from campaigns.models import CampaignTarget
-
-        schedule = self.schedule
-        targets = CampaignTarget.objects.filter(campaign=self.campaign)
-        due_zones = set(targets.due(now).order_by().values_list("time_zone", flat=True).distinct())
-        if due_zones:
-            closed = [name for name in due_zones if not schedule.contact_may_be_called(now, name)]
-            if len(closed) == len(due_zones):
-                opens = min(schedule.contact_next_open(now, name) for name in closed)
-                self.set_idle(
-                    "Every remaining contact is outside its calling hours until "
-                    f"{schedule.local(opens)}."
-                )
-            return
-        pending = targets.filter(status=CampaignTarget.Status.PENDING).aggregate(
-            next=Min("next_attempt_at"), n=Count("id")
-        )
-        if pending["n"] and pending["next"] and pending["next"] > now + timedelta(minutes=5):
-            limited = targets.filter(
-                status=CampaignTarget.Status.PENDING,
-                wait_reason=CampaignTarget.WaitReason.VENDOR_DAY_LIMIT,
-            ).count()
-            if limited == pending["n"]:
-                self.set_idle(
-                    "Every remaining contact reached the vendor's daily limit of calls to "
-                    f"its number; next try on its next local day, at "
-                    f"{schedule.local(pending['next'])}."
-                )
-                return
-            self.set_idle(
-                "Every remaining contact is DND-blocked or capped for today; next try at "
-                f"{schedule.local(pending['next'])}."
-            )
-            return
-        in_progress = targets.filter(status=CampaignTarget.Status.IN_PROGRESS).count()
-        if in_progress:
-            calls = "1 call" if in_progress == 1 else f"{in_progress} calls"
-            their = "its outcome" if in_progress == 1 else "their outcomes"
-            self.set_idle(f"{calls} in progress, waiting for {their}.")
-            return
-        if pending["n"] and pending["next"]:
-            self.set_idle(
-                f"Waiting to send {pending['n']} calls again after vendor errors, next at "
-                f"{schedule.local(pending['next'])}."
-            )
-            return
-        retry = targets.filter(status=CampaignTarget.Status.RETRY).aggregate(
-            next=Min("next_attempt_at")
-        )
-        if retry["next"]:
-            self.set_idle(f"Retries scheduled, next at {schedule.local(retry['next'])}.")
-
-    def finish_when_quiet(self, *, ended: bool = False) -> bool:
-        """Complete the campaign when nothing is left to dial or to hear back from (or,
-        `ended`, when the schedule has no window left and no call is still open)."""
-        from campaigns.models import Campaign, CampaignAttempt
-
-        open_attempts = CampaignAttempt.objects.filter(
-            campaign=self.campaign,
-            status__in=[CampaignAttempt.Status.DIALING, CampaignAttempt.Status.PLACED],
-        )
-        if self.pool is not None and self.pool.in_flight:
-            return False
-        if open_attempts.exists():
-            return False
-        left = self.campaign.targets.open().count()
-        if left and not ended:
-            return False
-        if left:
-            done = self.campaign._move(
-                (Campaign.State.RUNNING,),
-                state=Campaign.State.COMPLETED,
-                state_reason=f"The schedule ended with {left} contacts not called.",
-                finished_at=timezone.now(),
-                idle_reason="",
-                idle_since=None,
-            )
-            if done:
-                self.campaign.close_open_targets(
-                    "The schedule ended before this number was called."
-                )
-        else:
-            done = self.campaign.complete()
-            if done:
-                Campaign.objects.filter(pk=self.campaign.pk).update(idle_reason="", idle_since=None)
-        self.finished = self.finished or done
-        if done:
-            self.stopped = True
-        return done

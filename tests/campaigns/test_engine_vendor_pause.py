@@ -13,7 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from campaigns.engine import Runner
-from campaigns.engine.dispatch import NOT_COUNTED
+from campaigns.engine.claims import NOT_COUNTED
 from campaigns.models import Campaign, CampaignAttempt, CampaignTarget
 from telephony.models import SandboxConfig
 from telephony.vendors.base import Fault
