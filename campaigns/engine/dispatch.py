@@ -27,7 +27,7 @@ CAMPAIGN_OUTCOME_HOLD_SECONDS (120: calls younger than this keep the runner read
 outcomes), CAMPAIGN_OUTCOME_RECHECK_SECONDS (30: how soon older ones are read again),
 CAMPAIGN_LEASE_SECONDS (90), CAMPAIGN_DIAL_THREADS (32: the pool's cap),
 CAMPAIGN_DIAL_LATENCY (0.3 s: expected vendor round trip, sizes the pool),
-CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_NATIVE_SYNC_SECONDS (5: how often a native
+CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_NATIVE_SYNC_SECONDS (30: how often a native
 campaign's runner syncs it), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts + 30 s),
 CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
 

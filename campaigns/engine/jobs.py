@@ -90,7 +90,10 @@ def run_campaign(campaign_id, *, budget: float | None = None) -> str:
         budget = 0.0 if sync else float(knob("CAMPAIGN_RUNNER_SECONDS", 50))
     if campaign.is_native:
         result, carry_on = native.follow(campaign, budget)
-        if carry_on and not sync:
+        interval = native.sync_seconds()
+        if carry_on and interval > hold_seconds():
+            wake_runner_at(campaign, timezone.now() + timedelta(seconds=interval))
+        elif carry_on and not sync:
             runner_enqueue(campaign)
         return result
     runner = Runner(campaign)

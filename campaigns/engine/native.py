@@ -387,17 +387,26 @@ def sync(campaign) -> str:
     return f"{vendor_status}: {len(cdrs)} calls"
 
 
+def sync_seconds() -> float:
+    """How often a native campaign's runner syncs it (CAMPAIGN_NATIVE_SYNC_SECONDS)."""
+    from django.conf import settings
+
+    return float(getattr(settings, "CAMPAIGN_NATIVE_SYNC_SECONDS", 30))
+
+
 def follow(campaign, budget: float) -> tuple[str, bool]:
-    """The runner of a native campaign: sync every CAMPAIGN_NATIVE_SYNC_SECONDS (5) for
-    `budget` seconds under the campaign's runner lease, so its page moves while the vendor
-    dials (the watchdog alone would sync once a minute). Returns (what happened, whether
+    """The runner of a native campaign: sync under the campaign's runner lease, so its
+    page moves while the vendor dials (the watchdog alone would sync once a minute).
+    Syncs every CAMPAIGN_NATIVE_SYNC_SECONDS (30) within `budget` while that is short
+    (up to CAMPAIGN_RUNNER_HOLD_SECONDS); a longer wait is not spent in the worker: it
+    syncs once and jobs.py wakes the next runner then. Returns (what happened, whether
     a next runner should carry on)."""
     import uuid
 
-    from django.conf import settings
+    from .idle import hold_seconds
 
     token = str(uuid.uuid4())
-    interval = float(getattr(settings, "CAMPAIGN_NATIVE_SYNC_SECONDS", 5))
+    interval = sync_seconds()
     if not campaign.take_lease(token):
         return "another runner holds this campaign", False
     deadline = time.monotonic() + budget
@@ -405,7 +414,9 @@ def follow(campaign, budget: float) -> tuple[str, bool]:
     try:
         while True:
             result = sync(campaign)
-            if time.monotonic() + interval > deadline or not campaign.take_lease(token):
+            if interval > hold_seconds() or time.monotonic() + interval > deadline:
+                break
+            if not campaign.take_lease(token):
                 break
             time.sleep(interval)
     finally:

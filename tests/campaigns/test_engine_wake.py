@@ -181,3 +181,32 @@ def test_a_runner_with_work_soon_keeps_its_worker(oca):
 
     assert runner.wake_at is None
     assert runner.dialed >= 2
+
+
+def test_a_native_campaigns_runner_syncs_once_and_leaves_a_wake_up(live_server, monkeypatch):
+    """A CPaaS campaign dials at the vendor: its runner syncs the page and gives the worker
+    back (CAMPAIGN_NATIVE_SYNC_SECONDS, 30, is longer than the hold) instead of sleeping
+    between syncs for its whole budget."""
+    from campaigns.engine import native
+    from tests.campaigns.native_helpers import cpaas_account, quicken
+    from tests.campaigns.native_helpers import make_campaign as make_native
+
+    quicken(monkeypatch)
+    campaign = make_native(cpaas_account(live_server), targets=3, starts_in=timedelta(0))
+    native.launch(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.RUNNING)
+    synced = []
+    real_sync = native.sync
+    monkeypatch.setattr(native, "sync", lambda c: synced.append(1) or real_sync(c))
+
+    started = time.monotonic()
+    with mock.patch("campaigns.engine.jobs.runner_enqueue") as enqueue:
+        run_campaign(campaign.pk, budget=50)
+
+    assert time.monotonic() - started < 10
+    assert len(synced) == 1
+    enqueue.assert_not_called()
+    wake = wake_of(campaign)
+    assert wake is not None and wake.next_run <= timezone.now() + timedelta(seconds=30)
+    campaign.refresh_from_db()
+    assert campaign.runner_token == ""
