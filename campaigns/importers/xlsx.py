@@ -22,6 +22,7 @@ Cell values are converted by openpyxl's own `WorkSheetParser.parse_cell` (number
 booleans, dates, inline and rich strings, cached formula results), so the values are
 what openpyxl would give."""
 
+import re
 import struct
 import zipfile
 from functools import cache
@@ -216,7 +217,17 @@ def _string_text(node) -> str:
         text = node[0].text or ""
     else:
         text = Text.from_tree(node).content
-    return text.replace("x005F_", "")
+    # OOXML escapes a character XML cannot hold as _xHHHH_ (Excel writes a control
+    # character so) and a literal "_x" as _x005F_x: unescaped in one pass, so the
+    # control characters reach cell_text, which removes them.
+    return _ESCAPED.sub(_unescape, text) if "_x" in text else text
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(match) -> str:
+    return chr(int(match.group(1), 16))
 
 
 @cache

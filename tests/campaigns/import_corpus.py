@@ -78,6 +78,7 @@ INVALID_FORMATS = [
     (lambda n: f"{n[:5]}-{n[5:8]}", ""),
 ]
 CONTROLS = ["\x00", "\x1b", "\x07", "\x0b"]
+QUOTE_MARK = "\ue000"  # written as a lone '"' opening the cell, after csv quoting
 
 
 @dataclass
@@ -100,6 +101,7 @@ class CorpusFile:
     data: bytes
     rows: list
     traits: dict
+    refused: str = ""  # a piece of the upload's refusal, for a file that must be refused
 
     def __str__(self):
         return self.name
@@ -124,7 +126,23 @@ def corpus_file(seed: int, index: int) -> CorpusFile:
         traits["delimiter"] = DELIMITERS[(index // 2) % len(DELIMITERS)]
         traits["newline"] = NEWLINES[(index // 3) % len(NEWLINES)]
         traits["shape"] = SHAPES[(index // 4) % len(SHAPES)]
+        if index % 13 == 6 and traits["encoding"] != "utf-8+cp1252-row":
+            traits["quote"] = "unbalanced"
+        if index % 50 == 17:
+            return _wide(index, traits)
     return _build(rng, index, traits)
+
+
+def _wide(index: int, traits: dict) -> CorpusFile:
+    """Wider than IMPORT_MAX_COLUMNS (200 by default): refused at upload, saying so."""
+    traits["shape"] = "wide"
+    header = ["Mobile", "Name"] + [f"Extra {i}" for i in range(1, 300)]
+    rows = [header] + [[f"98765432{i:02d}", "Asha Rao"] + ["x"] * 299 for i in range(5)]
+    delimiter, newline = traits["delimiter"], traits["newline"]
+    text = newline.join(delimiter.join(row) for row in rows) + newline
+    encoding = traits["encoding"].split("+")[0]
+    name = f"corpus-{index:03d}-wide.csv"
+    return CorpusFile(name, "contacts", text.encode(encoding), [], traits, refused="columns")
 
 
 def _valid_national(rng: random.Random, used: set, start: str = "") -> str:
@@ -173,6 +191,9 @@ def _build(rng: random.Random, index: int, traits: dict) -> CorpusFile:
         "reason": rng.choice(["Reason", "Remarks"]),
     }
 
+    cities = CITIES
+    if traits.get("quote"):
+        cities = ["Pune", "Navi Mumbai", "Thane"]  # no other quote in the file
     used: set = set()
     records, seen = [], {}
     count = rng.randint(6, 18)
@@ -211,7 +232,7 @@ def _build(rng: random.Random, index: int, traits: dict) -> CorpusFile:
             seen[digits] = True
         for column in columns:
             if column == "City":
-                record["fields"]["City"] = rng.choice(CITIES)
+                record["fields"]["City"] = rng.choice(cities)
             elif column == "Plan":
                 record["fields"]["Plan"] = rng.choice(PLANS)
             elif column == "code":
@@ -225,22 +246,35 @@ def _build(rng: random.Random, index: int, traits: dict) -> CorpusFile:
         record = rng.choice(records)
         cut = rng.randint(1, len(record["name"]) - 1)
         record["raw_name"] = record["name"][:cut] + rng.choice(CONTROLS) + record["name"][cut:]
+
+    def spoil(position: int, reason: str):
+        record = records[position]
+        record.pop("raw_name", None)
+        was_first = record["outcome"] == "ok"
+        record["outcome"], record["reason"] = "invalid", reason
+        # A later duplicate of this row's number is no duplicate any more.
+        for later in records[position + 1 :] if was_first else ():
+            if later["outcome"] == "duplicate" and later["number"] == record.get("number"):
+                later["outcome"] = "ok"
+                break
+        return record
+
     # A utf-8 file with one row written in Windows-1252: that row is reported.
     bad_row = None
     if encoding == "utf-8+cp1252-row":
         bad_row = rng.randint(1, count - 1)
-        record = records[bad_row]
-        record["name"] = rng.choice(LATIN_NAMES)
-        record.pop("raw_name", None)
-        if record["outcome"] == "ok":
-            seen.pop(record["number"][3:], None)
-        record["outcome"], record["reason"] = "invalid", "not UTF-8 text"
-        # A later duplicate of this row's number is no duplicate any more.
-        for later in records[bad_row + 1 :]:
-            if later["outcome"] == "duplicate" and later["number"] == record.get("number"):
-                later["outcome"] = "ok"
-                record["number"] = ""
-                break
+        spoil(bad_row, "not UTF-8 text")["name"] = rng.choice(LATIN_NAMES)
+    # A name that opens a quote no quote closes: that row is reported, the rest read.
+    if traits.get("quote"):
+        position = rng.randint(1, count - 2)
+        spoil(position, "never closed")["quote"] = True
+        # The line after it holds a plain number: that is how the swallow is seen.
+        following = records[position + 1]
+        if following["outcome"] == "ok":
+            following["raw"] = following["number"][3:]
+        else:
+            digits = _valid_national(rng, used)
+            following.update(raw=digits, number="+91" + digits, outcome="ok", reason="")
     # A blank line among the rows is an empty row.
     blank_at = rng.randint(1, count - 1) if rng.random() < 0.3 else None
 
@@ -256,6 +290,8 @@ def _build(rng: random.Random, index: int, traits: dict) -> CorpusFile:
         for column in columns:
             if column == "number":
                 row.append(record["raw"])
+            elif column == "name" and record.get("quote"):
+                row.append(QUOTE_MARK + record["name"])
             elif column == "name":
                 row.append(record.get("raw_name", record["name"]))
             elif column == "reason":
@@ -349,7 +385,7 @@ def _csv(preamble, table, traits, bad_row, headerless) -> bytes:
             line_encodings.append(None)
             continue
         csv.writer(out, delimiter=delimiter, lineterminator="").writerow(item)
-        lines.append(out.getvalue())
+        lines.append(out.getvalue().replace(QUOTE_MARK, '"'))
         is_header = not headerless and item is table[0]
         if not is_header:
             data_index += 1

@@ -15,7 +15,7 @@ import random
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from campaigns.importers import create_job
+from campaigns.importers import UnreadableFile, create_job
 from campaigns.importers import job as job_module
 from campaigns.importers.job import run_import
 from campaigns.models import Contact, ContactList, DndEntry, DndList, ImportJob
@@ -122,6 +122,10 @@ def problems_with(corpus, job, target, pending: set) -> list[str]:
 @pytest.mark.parametrize("index", INDEXES)
 def test_each_corpus_file_imports_every_row_as_its_generator_says(index):
     corpus = corpus_file(CORPUS_SEED, index)
+    if corpus.refused:
+        with pytest.raises(UnreadableFile, match=corpus.refused):
+            import_file(corpus)
+        return
     job, target = import_file(corpus)
     needs = set()
     problems = problems_with(corpus, job, target, needs)
@@ -147,3 +151,7 @@ def test_the_corpus_crosses_every_class_of_the_issue():
     assert len(combos) == 36, "every encoding with every delimiter"
     outcomes = {row.outcome for f in files for row in f.rows}
     assert outcomes == {"ok", "invalid", "duplicate", "empty"}
+    assert sum(1 for f in files if f.traits.get("quote")) >= 20, "unbalanced quotes"
+    assert sum(1 for f in files if f.refused) >= 5, "files wider than the column limit"
+    reasons = {row.reason for f in files for row in f.rows if row.outcome == "invalid"}
+    assert {"starts with 0", "not UTF-8 text", "never closed", "empty"} <= reasons
