@@ -287,7 +287,9 @@ class ImportUploadForm(forms.Form):
         label="CSV or Excel (.xlsx) file",
         error_messages={"empty": "The file is empty"},
         help_text=(
-            "Comma, semicolon or tab separated; UTF-8 or Latin-1; with or without a header row."
+            "Comma, semicolon, tab or pipe separated; any encoding (UTF-8, UTF-16, "
+            "Windows-1252, Shift-JIS, …); with or without a header row. You can correct what "
+            "is detected on the next page."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,text/csv"}),
     )

@@ -592,12 +592,18 @@ def xlsx_row_estimate(name: str, sheet: str = "") -> int | None:
 
 
 def count_lines(name: str) -> int:
-    """Lines in a text file, counted in binary chunks (a few ms per 10 MB)."""
-    total, last = 0, b"\n"
+    """Lines in a text file, counted in binary chunks (a few ms per 10 MB); a file with
+    only CR line endings (old Mac exports) counts its CRs. For the progress bar only."""
+    total = returns = 0
+    last = b"\n"
     with default_storage.open(name, "rb") as fh:
         while chunk := fh.read(1 << 20):
             total += chunk.count(b"\n")
+            if not total:
+                returns += chunk.count(b"\r")
             last = chunk[-1:]
+    if not total and returns:
+        return returns + (last != b"\r")
     return total + (last != b"\n")
 
 

@@ -285,3 +285,10 @@ def test_a_mapping_post_for_the_widest_file_allowed_is_never_a_bare_400(
     response = supervisor_client.post(url, bad)
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert supervisor_client.post(url, fields).status_code == 302
+
+
+def test_a_cr_only_file_has_its_rows_counted_for_the_progress_bar(contact_list):
+    from campaigns.importers.reading import count_lines
+
+    job = upload(contact_list, table(";", "\r").encode())
+    assert count_lines(job.upload.name) == 5, "the header and four rows, not one line"
