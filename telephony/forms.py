@@ -1,4 +1,5 @@
 import ipaddress
+import re
 
 import django_filters
 from django import forms
@@ -488,6 +489,20 @@ class MyOperatorCredentialForm(CredentialForm):
         initial="https://developers.myoperator.co",
         help_text="Change only if MyOperator gave you another address.",
     )
+    ivrs = forms.CharField(
+        label="IVRs",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "66f2a1c0b3d94, Sales follow-up"}),
+        help_text="One a line: the public_ivr_id from the MyOperator panel, a comma, a name. "
+        "MyOperator's API has no list of IVRs, so the campaign builder offers these.",
+    )
+    caller_ids = forms.CharField(
+        label="Caller ids (DIDs)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "011609821"}),
+        help_text="One a line, as MyOperator shows them. Empty: the builder offers none and "
+        "MyOperator picks a DID by group or region.",
+    )
     config_fields = ("company_id", "obd_url", "rest_base_url")
     field_order = ["name", "company_id", "x_api_key", "secret_token", "obd_url", "rest_token"]
     secret_fields = {
@@ -495,6 +510,65 @@ class MyOperatorCredentialForm(CredentialForm):
         "x_api_key": "x_api_key",
         "rest_token": "rest_token",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        account = self.instance
+        self.initial.setdefault(
+            "ivrs", "\n".join(f"{ivr['id']}, {ivr['name']}" for ivr in account.ivr_catalogue)
+        )
+        self.initial.setdefault("caller_ids", "\n".join(account.caller_id_catalogue))
+
+    def clean_ivrs(self) -> list[dict]:
+        ivrs, errors, seen = [], [], set()
+        for number, line in enumerate(self.cleaned_data["ivrs"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            ivr_id, _comma, name = line.partition(",")
+            ivr_id, name = ivr_id.strip(), name.strip()
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", ivr_id):
+                errors.append(f"Line {number}: {ivr_id!r} is not an IVR id (letters and digits).")
+            elif ivr_id in seen:
+                errors.append(f"Line {number}: {ivr_id} is listed twice.")
+            else:
+                seen.add(ivr_id)
+                ivrs.append({"id": ivr_id, "name": name[:100]})
+        if errors:
+            raise forms.ValidationError(errors)
+        return ivrs
+
+    def clean_caller_ids(self) -> list[str]:
+        numbers, errors = [], []
+        for number, line in enumerate(self.cleaned_data["caller_ids"].splitlines(), start=1):
+            value = line.strip()
+            if not value:
+                continue
+            if not re.fullmatch(r"\+?\d{5,15}", value):
+                errors.append(f"Line {number}: {value!r} is not a number (digits only).")
+            elif value not in numbers:
+                numbers.append(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return numbers
+
+    def save(self, commit=True):
+        account = super().save(commit=False)
+        account.config = {
+            **account.config,
+            "ivrs": self.cleaned_data.get("ivrs") or [],
+            "caller_ids": self.cleaned_data.get("caller_ids") or [],
+        }
+        if commit:
+            account.save()
+        return account
+
+    def catalogue_rows(self) -> list[tuple[str, str]]:
+        """The catalogue on the account page, one line per entry."""
+        account = self.instance
+        ivrs = "; ".join(
+            f"{ivr['id']} ({ivr['name'] or 'no name'})" for ivr in account.ivr_catalogue
+        )
+        return [("IVRs", ivrs), ("Caller ids (DIDs)", ", ".join(account.caller_id_catalogue))]
 
 
 class CpaasCredentialForm(CredentialForm):

@@ -158,6 +158,25 @@ class ProviderAccount(models.Model):
 
         return client_for(self)
 
+    # The account's catalogue, offered by the campaign builder: OCA's IVRs and caller-id
+    # numbers as last synced from the vendor, MyOperator's as an admin entered them on
+    # the account page (its API has no list of either).
+
+    @property
+    def ivr_catalogue(self) -> list[dict]:
+        """[{"id", "name"}] of the account's IVRs."""
+        items = (self.config or {}).get("ivrs") or []
+        return [
+            {"id": str(item["id"]), "name": str(item.get("name") or "")}
+            for item in items
+            if isinstance(item, dict) and item.get("id")
+        ]
+
+    @property
+    def caller_id_catalogue(self) -> list[str]:
+        """The account's caller ids (DIDs, numbers) as the vendor spells them."""
+        return [str(number) for number in (self.config or {}).get("caller_ids") or [] if number]
+
     @property
     def capabilities(self):
         from telephony.vendors.registry import capabilities_of

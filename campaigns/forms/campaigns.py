@@ -70,8 +70,18 @@ class Catalogue:
 
 
 def vendor_catalogue(account) -> Catalogue:
-    """The account's IVR list and numbers (OCA only), cached briefly so typing does not
-    call the vendor; a vendor error is kept in the vendor's own words, not cached."""
+    """The account's IVRs and caller ids. MyOperator: the catalogue an admin keeps on the
+    account page (its API lists neither). OCA: read from the vendor, cached briefly so
+    typing does not call the vendor, and kept on the account (synced); a vendor error is
+    kept in the vendor's own words, not cached."""
+    if account is not None and account.kind == "myoperator":
+        return Catalogue(
+            ivrs=[
+                {"ivr_id": ivr["id"], "ivr_name": ivr["name"], "required_variable": []}
+                for ivr in account.ivr_catalogue
+            ],
+            numbers=account.caller_id_catalogue,
+        )
     if account is None or account.kind != "oca":
         return Catalogue()
     key = f"campaign-catalogue:{account.pk}:{account.updated_at:%s%f}"
@@ -96,7 +106,22 @@ def vendor_catalogue(account) -> Catalogue:
     finally:
         client.http.session.close()  # no keep-alive connection left behind
     cache.set(key, {"ivrs": catalogue.ivrs, "numbers": catalogue.numbers}, CATALOGUE_SECONDS)
+    _keep_on_account(account, catalogue)
     return catalogue
+
+
+def _keep_on_account(account, catalogue: Catalogue):
+    """OCA's lists as last read, on the account (what its page and the builder show).
+    An update(), not save(): the cache key above follows updated_at, which stays."""
+    synced = {
+        "ivrs": [{"id": ivr["ivr_id"], "name": ivr["ivr_name"]} for ivr in catalogue.ivrs],
+        "caller_ids": [str(number) for number in catalogue.numbers],
+    }
+    config = account.config or {}
+    if all(config.get(key) == value for key, value in synced.items()):
+        return
+    account.config = {**config, **synced}
+    ProviderAccount.objects.filter(pk=account.pk).update(config=account.config)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -271,12 +296,15 @@ class CampaignForm(forms.ModelForm):
             "ivr_id": "",
         }
 
-    def __init__(self, *args, now=None, **kwargs):
+    def __init__(self, *args, now=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
         if self.instance.pk is None:
             # A new campaign starts from the model's defaults (30 a minute, retry on busy
             # and no answer, ...): ModelForm only reads a saved instance.
+            if user is not None and getattr(user, "is_authenticated", False):
+                # ...in the zone of the person creating it, who most likely plans in it.
+                self.initial.setdefault("time_zone", user_time_zone(user))
             for name, value in model_to_dict(self.instance, self._meta.fields).items():
                 self.initial.setdefault(name, value)
         self.fields["account"].queryset = campaign_accounts()
@@ -293,8 +321,10 @@ class CampaignForm(forms.ModelForm):
         self.account = self._chosen_account()
         self.vendor = self.account.kind if self.account else ""
         self.kind = self._value("kind") or Campaign.Kind.TTS
+        self._playable_kinds()
         self.catalogue = vendor_catalogue(self.account)
         self._oca_fields()
+        self._myoperator_fields()
         shown = self.shown
         for name, form_field in self.fields.items():
             if name not in shown:
@@ -317,6 +347,28 @@ class CampaignForm(forms.ModelForm):
                 self.fields[name].disabled = True
 
     # -- what the form is showing ------------------------------------------------------
+
+    def _playable_kinds(self):
+        """Only the kinds the chosen vendor can play are offered. When the account has
+        just been chosen (or changed) and the kind it had cannot be played, the kind
+        becomes the first one that can; a posted kind the vendor cannot play otherwise
+        stays, so the check says why in words (Campaign.problems)."""
+        playable = VENDOR_KINDS.get(self.vendor)
+        if not playable:
+            return
+        field = self.fields["kind"]
+        field.widget.choices = [choice for choice in field.choices if choice[0] in playable]
+        if self.kind in playable:
+            return
+        drawn_for = str(self.data.get("layout", "")).split(":", 1)[0] if self.is_bound else ""
+        if self.is_bound and drawn_for == str(self.account.pk):
+            return
+        self.kind = playable[0]
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("kind")] = self.kind
+        else:
+            self.initial["kind"] = self.kind
 
     def _value(self, name):
         if self.is_bound:
@@ -432,6 +484,42 @@ class CampaignForm(forms.ModelForm):
                 self.data = self.data.copy()
                 self.data[self.add_prefix(key)] = initial
             self.variable_fields.append((key, name))
+
+    def _myoperator_fields(self):
+        """MyOperator: the IVR and the caller id are picked from the account's catalogue
+        (an admin keeps it on the account page), not typed."""
+        if self.vendor != "myoperator":
+            return
+        # Only a saved id may be outside the catalogue (it was listed once): a posted one
+        # must be listed now.
+        current = str(self.instance.ivr_id or "")
+        ivr_choices = [("", "Choose an IVR")] + [
+            (
+                ivr["ivr_id"],
+                f"{ivr['ivr_name']} ({ivr['ivr_id']})" if ivr["ivr_name"] else ivr["ivr_id"],
+            )
+            for ivr in self.catalogue.ivrs
+        ]
+        if current and not self.catalogue.ivr(current):
+            ivr_choices.append((current, f"{current} (not in the account's catalogue)"))
+        self.fields["ivr_id"] = forms.ChoiceField(
+            choices=ivr_choices,
+            required=False,
+            label="IVR",
+            help_text=""
+            if self.catalogue.ivrs
+            else "This account lists no IVRs yet: an admin adds them on the account's page.",
+        )
+        numbers = list(self.catalogue.numbers)
+        caller = str(self.instance.caller_id or "")
+        if caller and caller not in numbers:
+            numbers.append(caller)
+        self.fields["caller_id"] = forms.ChoiceField(
+            choices=[("", "Any: MyOperator picks by group or region"), *((n, n) for n in numbers)],
+            required=False,
+            label="Caller id",
+            help_text="The account's DIDs, from its page.",
+        )
 
     def chosen_list_ids(self) -> list[int]:
         if self.is_bound:
@@ -551,6 +639,13 @@ class CampaignForm(forms.ModelForm):
     @property
     def daily_cap(self) -> int:
         return settings.CAMPAIGN_DAILY_CAP
+
+
+def user_time_zone(user) -> str:
+    """The user's own zone (profile), or UTC when it has none or an unknown one."""
+    profile = getattr(user, "profile", None)
+    name = getattr(profile, "time_zone", "") or "UTC"
+    return zoneinfo_or_utc(name).key
 
 
 def zoneinfo_or_utc(name):

@@ -7,6 +7,7 @@ from .campaigns import (
     placeholders,
     render_template,
 )
+from .catalogue import ivr_renames  # connects its signal receivers
 from .imports import ImportJob
 from .lists import (
     PAGE_SIZE,
@@ -32,6 +33,7 @@ __all__ = [
     "DndEntry",
     "DndList",
     "ImportJob",
+    "ivr_renames",
     "KeysetPage",
     "VendorPush",
     "keyset_page",

@@ -73,7 +73,7 @@ def _save(request, form):
 @role_required("run_campaigns")
 @require_http_methods(["GET", "POST"])
 def campaign_create(request):
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         campaign = _save(request, form)
         _saved_message(request, form, campaign)

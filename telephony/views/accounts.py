@@ -208,6 +208,8 @@ def account_detail(request, pk):
                 settings_rows.append((field.label, account.config.get(name, "")))
             elif name in form_class.secret_fields:
                 secret_rows.append((field.label, bool(stored.get(form_class.secret_fields[name]))))
+        if hasattr(form, "catalogue_rows"):
+            settings_rows += form.catalogue_rows()
     context.update(
         {
             "settings_rows": settings_rows,

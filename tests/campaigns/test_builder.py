@@ -246,9 +246,11 @@ def test_an_empty_window_and_no_weekday_are_errors(supervisor_client, myoperator
 def test_a_vendor_that_cannot_play_the_kind_says_so_in_words(
     supervisor_client, myoperator, customers
 ):
-    html = check(supervisor_client, tts_data(myoperator, [customers]))
+    # A kind posted for a layout already drawn for this account (so not switched).
+    data = tts_data(myoperator, [customers], layout=f"{myoperator.pk}:tts:")
+    html = check(supervisor_client, data)
     assert "MyOperator OBD plays an IVR, not text-to-speech: choose IVR." in html
-    response = supervisor_client.post(CREATE, tts_data(myoperator, [customers]))
+    response = supervisor_client.post(CREATE, data)
     assert response.status_code == 200 and not Campaign.objects.exists()
 
 

@@ -47,6 +47,9 @@ FORMS = {
             "company_id": "5f0c3a9e1d2b7",
             "obd_url": "https://obd-api.myoperator.co/obd-api-v1",
             "rest_base_url": "https://developers.myoperator.co",
+            # The IVR and DID catalogue (empty until an admin lists them).
+            "ivrs": [],
+            "caller_ids": [],
         },
         "secrets": {
             "x_api_key": "plain-x-api-key-5511aa",

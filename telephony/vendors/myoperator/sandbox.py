@@ -422,6 +422,10 @@ def demo_account(sandbox_base_url: str) -> dict:
             "company_id": COMPANY,
             "obd_url": f"{root}/obd-api-v1",
             "rest_base_url": f"{root}/api",
+            # The catalogue an admin would type in (the API lists neither): the
+            # sandbox's IVRs and DIDs, so the demo builder offers what the sandbox knows.
+            "ivrs": [{"id": ivr_id, "name": name} for ivr_id, name in PUBLIC_IVRS.items()],
+            "caller_ids": [did for _region, _group, did in DIDS],
         },
         "secrets": {
             name: value for name, value in SANDBOX_CREDENTIALS.items() if name != "company_id"
