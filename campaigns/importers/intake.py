@@ -109,7 +109,10 @@ def _head(job):
         if not kept and not isinstance(row, TooBig) and not any(cell.strip() for cell in row):
             blank += 1
             if blank > MAX_LEADING_BLANK:
-                break
+                raise UnreadableFile(
+                    f"The file's first {blank:,} rows are empty. Delete them and upload the "
+                    "file again."
+                )
             continue
         kept.append(row)
         if len(kept) >= PREAMBLE_ROWS + SAMPLE_ROWS:

@@ -292,3 +292,12 @@ def test_a_cr_only_file_has_its_rows_counted_for_the_progress_bar(contact_list):
 
     job = upload(contact_list, table(";", "\r").encode())
     assert count_lines(job.upload.name) == 5, "the header and four rows, not one line"
+
+
+def test_blank_lines_before_the_table_are_skipped_within_a_bound(contact_list):
+    from campaigns.importers import UnreadableFile
+
+    with pytest.raises(UnreadableFile, match="first 10,001 rows are empty"):
+        upload(contact_list, (",,,\n" * 10_001 + table(",")).encode())
+    job = upload(contact_list, (",,,\n" * 9_000 + table(",")).encode())
+    assert job.skip_rows == 9_000
