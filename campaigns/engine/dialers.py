@@ -22,6 +22,8 @@ from telephony.vendors.base import (
     VendorError,
 )
 
+from .probe import Probe
+
 logger = logging.getLogger("campaigns.engine")
 
 # Fields of our own validation that are about the campaign or account, not the contact:
@@ -101,16 +103,25 @@ class Dialer:
 class MyOperatorDialer(Dialer):
     resends_lost_requests = True
 
+    def __init__(self, campaign):
+        super().__init__(campaign)
+        # The first call is a probe of the IVR id (probe.py): the vendor has no IVR list.
+        self.probe = Probe(campaign)
+
     def dial(self, target, reference_id):
         campaign = self.campaign
-        return self.client.call_ivr(
-            number=target.number,
-            public_ivr_id=campaign.ivr_id,
-            reference_id=reference_id,
-            caller_id=campaign.caller_id or None,
-            group=campaign.caller_group or None,
-            region=campaign.caller_region or None,
-        )
+
+        def call():
+            return self.client.call_ivr(
+                number=target.number,
+                public_ivr_id=campaign.ivr_id,
+                reference_id=reference_id,
+                caller_id=campaign.caller_id or None,
+                group=campaign.caller_group or None,
+                region=campaign.caller_region or None,
+            )
+
+        return self.probe.send(call, NotSent)
 
     def outcomes(self, attempts):
         """One walk of the call logs over the span of the open attempts, matched by the
