@@ -8,7 +8,8 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..clock import Schedule
@@ -16,7 +17,7 @@ from .lease import RunnerLease
 from .lifecycle import engine
 from .lists import ContactList, DndEntry, DndList, e164_check, validate_e164
 from .preview import CampaignPreview
-from .progress import CampaignProgress
+from .progress import CampaignProgress, progress_annotations, target_funnel
 
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_ ]*)\}")
 # Contact attributes every contact has, usable as {placeholders} besides custom fields.
@@ -56,6 +57,10 @@ class CampaignQuerySet(models.QuerySet):
 
     def running(self):
         return self.filter(state=Campaign.State.RUNNING)
+
+    def with_progress(self):
+        """target_count, finished_count, done_count and answered_count on each row."""
+        return self.annotate(**progress_annotations(CampaignTarget))
 
     def filtered(self, *, state="", q=""):
         """The index's filters (the names of its query string): a state (or
@@ -512,26 +517,15 @@ class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
     # -- counts ---------------------------------------------------------------------------
 
     def funnel(self) -> dict:
-        """Targets by state, plus failures by their last status: one grouped query."""
-        counts = {status: 0 for status in CampaignTarget.Status.values}
-        failed_by = {}
-        rows = self.targets.values("status", "last_status").annotate(n=Count("id")).order_by()
-        for row in rows:
-            counts[row["status"]] += row["n"]
-            if row["status"] == CampaignTarget.Status.FAILED:
-                reason = row["last_status"] or "unknown"
-                failed_by[reason] = failed_by.get(reason, 0) + row["n"]
-        total = sum(counts.values())
-        return {
-            "total": total,
-            **counts,
-            "failed_by": dict(sorted(failed_by.items(), key=lambda item: -item[1])),
-            "done": counts["answered"] + counts["failed"],
-            "finished": total - counts["pending"] - counts["in_progress"] - counts["retry"],
-        }
+        """Targets by state and the sums the page shows (CampaignTargetQuerySet.funnel)."""
+        return self.targets.funnel()
 
 
 class CampaignTargetQuerySet(models.QuerySet):
+    def funnel(self) -> dict:
+        """The campaign figures every page shows: one grouped query (progress.py)."""
+        return target_funnel(self)
+
     def open(self):
         """Targets that still need a dial or an outcome."""
         return self.filter(
@@ -614,6 +608,10 @@ def new_token() -> str:
 
 
 class CampaignAttemptQuerySet(models.QuerySet):
+    def in_time_order(self):
+        """Newest first by the time an attempt shows (dialed, else created); `at` is it."""
+        return self.annotate(at=Coalesce("dialed_at", "created_at")).order_by("-at", "-pk")
+
     def filtered(self, *, status="", number=""):
         """The attempts page's filters: a status ("open": not yet ended), and digits of
         the number in any format."""

@@ -2,10 +2,12 @@
 target, why a campaign that should be dialing is not, the recent attempts, and the
 funnel as bar segments. Campaign inherits this mixin; every method reads, none writes."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 # A campaign that dialed within this many pace intervals counts as dialing.
@@ -42,15 +44,113 @@ STATE_TONES = {
     "completed": "success",
     "failed": "danger",
 }
+# The funnel's parts: every target is in exactly one, so they add up to the total. The
+# words are the page's, and say what each part means (a target the build set aside as
+# "invalid" is a number this vendor cannot call, not a bad row).
+FUNNEL_PARTS = {
+    "pending": "Not dialed yet",
+    "retry": "Retry scheduled",
+    "in_progress": "In progress",
+    "answered": "Answered",
+    "failed": "Failed",
+    "dnd": "DND-skipped",
+    "invalid": "Not callable on this vendor",
+}
+# Parts that still need a dial, or an outcome.
+TO_DIAL = ("pending", "retry")
+OPEN_PARTS = ("pending", "retry", "in_progress")
 # Funnel segments of the progress bar, in the order they are drawn.
 FUNNEL_SEGMENTS = (
-    ("answered", "Answered", "bg-success"),
-    ("failed", "Failed", "bg-danger"),
-    ("in_progress", "In progress", "bg-primary progress-bar-striped progress-bar-animated"),
-    ("retry", "Retry scheduled", "bg-warning"),
-    ("dnd", "DND-skipped", "bg-secondary"),
-    ("invalid", "Invalid", "bg-dark"),
+    ("answered", "bg-success"),
+    ("failed", "bg-danger"),
+    ("in_progress", "bg-primary progress-bar-striped progress-bar-animated"),
+    ("retry", "bg-warning"),
+    ("dnd", "bg-secondary"),
+    ("invalid", "bg-dark-subtle"),
 )
+# The engine writes its idle words once, with instants in the campaign's zone
+# (clock.Schedule.local: "2026-11-24 17:00 Asia/Kolkata"); the page says them again in
+# the viewer's zone, like every other time on it.
+LOCAL_INSTANT_RE = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) ([A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)*)")
+# The engine's note on a target it set aside for the daily cap of attempts per number.
+DAILY_CAP_NOTE = "Reached the daily cap"
+
+
+def viewer_local(instant: datetime) -> str:
+    """An instant in the viewer's zone (the active time zone: the user's profile), with
+    the zone's name, as every time on the campaign page is said."""
+    return f"{timezone.localtime(instant):%Y-%m-%d %H:%M} {timezone.get_current_timezone_name()}"
+
+
+def in_viewer_zone(words: str) -> str:
+    """`words` with each "YYYY-MM-DD HH:MM <zone>" instant said in the viewer's zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    def say(match):
+        try:
+            zone = ZoneInfo(match.group(2))
+        except (ZoneInfoNotFoundError, ValueError):
+            return match.group(0)
+        local = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        return viewer_local(local)
+
+    return LOCAL_INSTANT_RE.sub(say, words or "")
+
+
+def target_funnel(targets) -> dict:
+    """The one definition of a campaign's figures, from its targets in one grouped query:
+    each part (FUNNEL_PARTS) and failures by last outcome; the sums the page and the
+    index show are made here from the parts, so they always add up."""
+    counts = dict.fromkeys(FUNNEL_PARTS, 0)
+    failed_by = {}
+    rows = targets.values("status", "last_status").annotate(n=Count("id")).order_by()
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + row["n"]
+        if row["status"] == "failed":
+            reason = row["last_status"] or "unknown"
+            failed_by[reason] = failed_by.get(reason, 0) + row["n"]
+    return funnel_sums(counts, failed_by)
+
+
+def funnel_sums(counts: dict, failed_by: dict | None = None) -> dict:
+    total = sum(counts.values())
+    done = counts["answered"] + counts["failed"]
+    finished = total - sum(counts[key] for key in OPEN_PARTS)
+    return {
+        "total": total,
+        **counts,
+        "failed_by": dict(sorted((failed_by or {}).items(), key=lambda item: -item[1])),
+        # dialed with an outcome; the answer rate is of these
+        "done": done,
+        "to_dial": sum(counts[key] for key in TO_DIAL),
+        "set_aside": counts["dnd"] + counts["invalid"],
+        # answered, failed or set aside: nothing more will happen to it
+        "finished": finished,
+        "finished_percent": round(100 * finished / total) if total else 0,
+        "answer_rate": round(100 * counts["answered"] / done) if done else None,
+    }
+
+
+def progress_annotations(target_model) -> dict:
+    """The index's columns as annotations (a subquery each, so a join made by a search
+    cannot multiply them): targets, finished ones, dialed ones and answered ones."""
+
+    def count(**filters):
+        rows = (
+            target_model.objects.filter(campaign=OuterRef("pk"), **filters)
+            .order_by()
+            .values("campaign")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return Coalesce(Subquery(rows), Value(0))
+
+    return {
+        "target_count": count(),
+        "finished_count": count(status__in=["answered", "failed", "dnd", "invalid"]),
+        "done_count": count(status__in=["answered", "failed"]),
+        "answered_count": count(status="answered"),
+    }
 
 
 @dataclass(frozen=True)
@@ -88,7 +188,8 @@ def funnel_segments(funnel: dict) -> list[dict]:
     """The funnel as progress-bar segments: label, count and width in percent."""
     total = funnel.get("total") or 0
     segments = []
-    for key, label, css in FUNNEL_SEGMENTS:
+    for key, css in FUNNEL_SEGMENTS:
+        label = FUNNEL_PARTS[key]
         count = funnel.get(key) or 0
         if total and count:
             percent = round(100 * count / total, 2)
@@ -139,14 +240,14 @@ class CampaignProgress:
     # --- why nothing is dialing --------------------------------------------------------
 
     def why_idle(self, now: datetime | None = None) -> str:
-        """Why a campaign that should be dialing is not, in plain words; '' when it is
-        dialing, or when nothing is expected of it (a draft, a finished campaign)."""
+        """Why a campaign that should be dialing is not, in plain words, with every time
+        in the viewer's zone; '' when it is dialing, or when nothing is expected of it (a
+        draft, a finished campaign)."""
         from telephony.models import WorkerHeartbeat
 
         now = now or timezone.now()
-        schedule = self.schedule()
         if self.state == self.State.PAUSED and self.paused_by_vendor:
-            when = f" at {schedule.local(self.paused_at)}" if self.paused_at else ""
+            when = f" at {viewer_local(self.paused_at)}" if self.paused_at else ""
             said = (
                 "The vendor refused the campaign"
                 if self.paused_by == self.PausedBy.VENDOR
@@ -158,27 +259,34 @@ class CampaignProgress:
             )
         if self.state == self.State.PAUSED:
             who = self.state_reason.rstrip(".") if self.state_reason else "Paused"
-            when = f" at {schedule.local(self.paused_at)}" if self.paused_at else ""
+            when = f" at {viewer_local(self.paused_at)}" if self.paused_at else ""
             return f"{who}{when}: no new calls start until someone resumes it."
         if self.state == self.State.SCHEDULED and self.starts_at and now < self.starts_at:
-            starts = f"It is scheduled to start at {schedule.local(self.starts_at)}."
+            starts = f"It is scheduled to start at {viewer_local(self.starts_at)}."
             if not WorkerHeartbeat.objects.alive().exists():
                 return f"{NO_WORKER} {starts}"
-            return schedule.closed_reason(now) or starts
+            return self.closed_reason(now) or starts
         if self.state not in (self.State.SCHEDULED, self.State.RUNNING):
             return ""
         if self.is_native:
-            return self._native_reason()
+            return in_viewer_zone(self._native_reason())
         if self.dialed_recently(now):
             return ""
         if not WorkerHeartbeat.objects.alive().exists():
             return NO_WORKER
-        if self.idle_reason:
-            return self.idle_reason
-        closed = schedule.closed_reason(now)
+        closed = self.closed_reason(now)
         if closed:
             return closed
-        return self._waiting_reason(now)
+        if self.state == self.State.SCHEDULED or not self.targets_built_at:
+            return (
+                "Launching: a worker is choosing the contacts to call (eligibility and DND scrub)."
+            )
+        waits = self.waits(now)
+        if waits["waiting"] and not waits["due"]:
+            return self.waiting_reason(waits)
+        if self.idle_reason:
+            return in_viewer_zone(self.idle_reason)
+        return self._idle_reason_from(waits)
 
     def _native_reason(self) -> str:
         """The vendor dials a CPaaS campaign, so its own pace says nothing about us;
@@ -198,32 +306,84 @@ class CampaignProgress:
             )
         return ""
 
-    def _waiting_reason(self, now: datetime) -> str:
-        """The engine said nothing and the window is open: read the targets."""
-        if self.state == self.State.SCHEDULED or not self.targets_built_at:
-            return (
-                "Launching: a worker is choosing the contacts to call (eligibility and DND scrub)."
-            )
-        Status = self.targets.model.Status
-        counts = self.targets.aggregate(
-            waiting=Count("id", filter=Q(status__in=[Status.PENDING, Status.RETRY])),
-            calling=Count("id", filter=Q(status=Status.IN_PROGRESS)),
-            next_due=Min("next_attempt_at", filter=Q(status__in=[Status.PENDING, Status.RETRY])),
-        )
+    def closed_reason(self, now: datetime) -> str:
+        """The schedule's window, closed at `now`: until when, in the viewer's zone (the
+        window itself is the campaign's, in its zone, under Settings)."""
         schedule = self.schedule()
-        if counts["waiting"] and counts["next_due"] and counts["next_due"] > now:
-            return (
-                "Every remaining contact waits for a retry or its calling hours: the next "
-                f"is due at {schedule.local(counts['next_due'])}."
-            )
-        if not counts["waiting"] and counts["calling"]:
-            calls = counts["calling"]
+        if schedule.is_open(now):
+            return ""
+        if self.ends_at and now >= self.ends_at:
+            return f"The campaign ended at {viewer_local(self.ends_at)}."
+        upcoming = schedule.next_open(now)
+        if upcoming is None:
+            return "The schedule has no window left before the campaign ends."
+        if self.starts_at and now < self.starts_at and upcoming == self.starts_at:
+            return f"The campaign starts at {viewer_local(upcoming)}."
+        when = timezone.localtime(upcoming)
+        zone = timezone.get_current_timezone_name()
+        if when.date() == timezone.localtime(now).date():
+            return f"Outside the calling window until {when:%H:%M} {zone}."
+        return f"Outside the calling window until {when:%A %Y-%m-%d %H:%M} {zone}."
+
+    def waits(self, now: datetime) -> dict:
+        """The targets still to dial, by what they wait for: one query."""
+        Target = self.targets.model
+        to_dial = Q(status__in=[Target.Status.PENDING, Target.Status.RETRY])
+        later = to_dial & Q(next_attempt_at__gt=now)
+        day_limit = Q(wait_reason=Target.WaitReason.VENDOR_DAY_LIMIT)
+        cap = Q(last_error__startswith=DAILY_CAP_NOTE) & ~day_limit
+        retry = Q(status=Target.Status.RETRY) & ~day_limit & ~cap
+        resend = Q(status=Target.Status.PENDING) & ~day_limit & ~cap
+        groups = {"day_limit": day_limit, "cap": cap, "retry": retry, "resend": resend}
+        aggregates = {
+            "waiting": Count("id", filter=to_dial),
+            "due": Count("id", filter=to_dial & ~Q(next_attempt_at__gt=now)),
+            "calling": Count("id", filter=Q(status=Target.Status.IN_PROGRESS)),
+        }
+        for key, q in groups.items():
+            aggregates[key] = Count("id", filter=later & q)
+            aggregates[f"{key}_next"] = Min("next_attempt_at", filter=later & q)
+        return self.targets.aggregate(**aggregates)
+
+    # Why a target that is not due yet waits, in the order the page names them.
+    WAIT_WORDS = (
+        ("retry", "a retry after an unanswered call"),
+        ("cap", "the daily cap of attempts per number (its next local day)"),
+        ("day_limit", "the vendor's daily limit of calls to one number (its next local day)"),
+        ("resend", "being sent again after a vendor error"),
+    )
+
+    def waiting_reason(self, waits: dict) -> str:
+        """Every remaining contact waits, none is due: each reason named, with how many
+        and when the first is due, in the viewer's zone."""
+        parts = []
+        for key, words in self.WAIT_WORDS:
+            if waits[key]:
+                next_at = viewer_local(waits[f"{key}_next"])
+                parts.append(f"{waits[key]:,} for {words}, next at {next_at}")
+        first = min(waits[f"{key}_next"] for key, _ in self.WAIT_WORDS if waits[key])
+        calling = waits["calling"]
+        meanwhile = (
+            f"{calling:,} call{'s are' if calling != 1 else ' is'} in progress, and "
+            if calling
+            else ""
+        )
+        words = (
+            f"{meanwhile}every remaining contact waits: {'; '.join(parts)}; the next is "
+            f"due at {viewer_local(first)}."
+        )
+        return words[0].upper() + words[1:]
+
+    def _idle_reason_from(self, waits: dict) -> str:
+        """The engine said nothing and the window is open: read the targets."""
+        if not waits["waiting"] and waits["calling"]:
+            calls = waits["calling"]
             return (
                 f"Waiting for the outcome of {calls} call{'s' if calls != 1 else ''} in progress."
             )
-        if not counts["waiting"]:
+        if not waits["waiting"]:
             return "No contact is left to call; the campaign completes once the engine checks."
-        since = f" since {schedule.local(self.last_dial_at)}" if self.last_dial_at else " yet"
+        since = f" since {viewer_local(self.last_dial_at)}" if self.last_dial_at else " yet"
         return (
             f"No call has started{since}, and the engine has not said why. "
             "The engine looks at every running campaign each minute; if this lasts, "
@@ -242,7 +402,9 @@ class CampaignProgress:
     # --- what the page lists ------------------------------------------------------------
 
     def recent_attempts(self, limit: int = RECENT_ATTEMPTS) -> list:
-        return with_tones(self.attempts.order_by("-pk")[:limit])
+        """The latest attempts, newest first by the time shown beside them (when dialed,
+        else when created), as the attempts page orders them."""
+        return with_tones(self.attempts.in_time_order()[:limit])
 
     @property
     def state_tone(self) -> str:

@@ -3,6 +3,7 @@ lifecycle buttons: start, pause, resume, stop. The lifecycle is on the model; th
 views ask it and show its answer as a message."""
 
 from django.contrib import messages
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -10,9 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from telephony.access import role_required
 from telephony.htmx import render_page
 
+from ..forms.filters import AttemptFilterForm
 from ..models import Campaign, CampaignAttempt
 from ..models.lists import PAGE_SIZE, KeysetPage
-from ..models.progress import funnel_segments, with_tones
+from ..models.progress import FUNNEL_PARTS, funnel_segments, with_tones
 
 
 def _campaign(pk) -> Campaign:
@@ -26,18 +28,9 @@ def _int(value):
         return None
 
 
-# The funnel's numbers, in the order the page shows them.
-FUNNEL_ROW = (
-    ("total", "Total"),
-    ("dnd", "DND-skipped"),
-    ("invalid", "Invalid"),
-    ("pending", "Pending"),
-    ("in_progress", "In progress"),
-    ("answered", "Answered"),
-    ("failed", "Failed"),
-    ("retry", "Retry scheduled"),
-    ("done", "Done"),
-)
+# The funnel's numbers, in the order the page shows them: the total, its parts (which
+# add up to it), and the finished ones the heading counts.
+FUNNEL_ROW = (("total", "Total"), *FUNNEL_PARTS.items(), ("finished", "Finished"))
 
 
 def _status_label(status: str) -> str:
@@ -45,9 +38,21 @@ def _status_label(status: str) -> str:
     return labels.get(status, status.replace("_", " ").capitalize())
 
 
+def _idle_title(campaign: Campaign, funnel: dict) -> str:
+    """The heading over why_idle: it must not say nothing is dialing while calls are."""
+    if campaign.state == Campaign.State.PAUSED:
+        return campaign.state_label
+    if campaign.state == Campaign.State.SCHEDULED:
+        return "Not dialing yet"
+    if funnel["in_progress"]:
+        return "No new calls are starting"
+    return "Nothing is dialing"
+
+
 def _live_context(campaign: Campaign) -> dict:
     now = timezone.now()
     funnel = campaign.funnel()
+    why_idle = campaign.why_idle(now)
     return {
         "campaign": campaign,
         "funnel": funnel,
@@ -55,7 +60,10 @@ def _live_context(campaign: Campaign) -> dict:
         "failed_by": [(_status_label(key), n) for key, n in funnel["failed_by"].items()],
         "segments": funnel_segments(funnel),
         "pace": campaign.pace(now),
-        "why_idle": campaign.why_idle(now),
+        "why_idle": why_idle,
+        "idle_title": _idle_title(campaign, funnel) if why_idle else "",
+        # The pace is judged against the target only while there is something to dial.
+        "pace_judged": campaign.state == Campaign.State.RUNNING and funnel["to_dial"] > 0,
         "day_limited": campaign.waiting_for_vendor_day_limit() if not campaign.is_native else 0,
         "attempts": campaign.recent_attempts(),
         "contact_lists": campaign.contact_lists.order_by("name"),
@@ -75,19 +83,23 @@ def campaign_detail(request, pk):
 
 
 def attempt_page(queryset, *, older_than=None, newer_than=None, size=PAGE_SIZE) -> KeysetPage:
-    """Newest first, by id: `older_than` follows a page (Next), `newer_than` goes back
-    (Previous). No OFFSET, no COUNT."""
+    """Newest first by the time each attempt shows (dialed, else created), then id, as
+    the campaign page's recent attempts: `older_than` follows a page (Next),
+    `newer_than` goes back (Previous). The links carry an attempt's id; its time is read
+    back, so no OFFSET and no COUNT."""
+    rows = queryset.in_time_order()
+    anchor_id = newer_than if newer_than is not None else older_than
+    anchor = rows.filter(pk=anchor_id).values_list("at", flat=True).first()
+    if anchor_id is None or anchor is None:
+        page = list(rows[: size + 1])
+        return KeysetPage(page[:size], False, len(page) > size)
+    newer = Q(at__gt=anchor) | Q(at=anchor, pk__gt=anchor_id)
     if newer_than is not None:
-        rows = list(queryset.filter(pk__gt=newer_than).order_by("pk")[: size + 1])
-        has_previous = len(rows) > size
-        rows = rows[:size][::-1]
-        return KeysetPage(rows, has_previous, queryset.filter(pk__lte=newer_than).exists())
-    if older_than is not None:
-        rows = list(queryset.filter(pk__lt=older_than).order_by("-pk")[: size + 1])
-        newer = queryset.filter(pk__gte=older_than).exists()
-        return KeysetPage(rows[:size], newer, len(rows) > size)
-    rows = list(queryset.order_by("-pk")[: size + 1])
-    return KeysetPage(rows[:size], False, len(rows) > size)
+        page = list(rows.filter(newer).order_by("at", "pk")[: size + 1])
+        has_previous = len(page) > size
+        return KeysetPage(page[:size][::-1], has_previous, rows.exclude(newer).exists())
+    page = list(rows.exclude(newer).exclude(pk=anchor_id)[: size + 1])
+    return KeysetPage(page[:size], rows.filter(newer | Q(pk=anchor_id)).exists(), len(page) > size)
 
 
 @role_required("view_reports")
@@ -112,6 +124,7 @@ def campaign_attempts(request, pk):
         "status": status,
         "number": number,
         "statuses": CampaignAttempt.Status.choices,
+        "filter_form": AttemptFilterForm(initial={"status": status, "number": number}),
         "filtered": bool(status or number),
     }
     return render_page(request, "campaigns/campaign_attempts.html", context, "attempt_table")

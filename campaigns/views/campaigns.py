@@ -12,6 +12,7 @@ from telephony.access import role_required
 from telephony.htmx import render_page
 
 from ..forms import CampaignForm
+from ..forms.filters import CampaignFilterForm
 from ..models import Campaign
 
 PAGE_SIZE = 25
@@ -27,7 +28,10 @@ def campaign_index(request):
     if state not in Campaign.index_states():
         state = ""
     campaigns = (
-        Campaign.objects.visible().prefetch_related("contact_lists").filtered(state=state, q=q)
+        Campaign.objects.visible()
+        .prefetch_related("contact_lists")
+        .filtered(state=state, q=q)
+        .with_progress()
     )
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -36,6 +40,7 @@ def campaign_index(request):
         "state": state,
         "q": q,
         "states": list(Campaign.index_states().items()),
+        "filter_form": CampaignFilterForm(initial={"q": q, "state": state}),
         "filtered": bool(state or q),
     }
     return render_page(request, "campaigns/campaign_index.html", context, "campaign_table")
