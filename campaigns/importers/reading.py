@@ -291,11 +291,13 @@ DETECT_BYTES = 64 * 1024
 
 
 def _detect_encoding(fh, head: bytes) -> tuple[str, str]:
-    """(encoding, note). UTF-8 (with or without BOM) when the file has UTF-8 text and no
-    more than a few lines that are not; else what charset-normalizer finds in the head
-    and in the lines holding non-ASCII bytes (Windows-1252 when it is one of the
-    candidates: Latin names are by far the most common). Bounded: one streamed pass, and
-    at most 128 KB given to the detector."""
+    """(encoding, note). UTF-8 (with or without BOM) when most of the file's non-ASCII
+    lines are UTF-8 (the others are then reported row by row); else what
+    charset-normalizer finds in the head and in the lines holding non-ASCII bytes,
+    checked against what people write: Windows-1252 for text that reads as Latin
+    letters so, Shift-JIS rather than Korean when the Hangul would be rare syllables.
+    Bounded: one streamed pass (cut short once the file is plainly not UTF-8), and at
+    most 128 KB given to the detector."""
     fh.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="dialdesk-mark")
     bad_lines = good_lines = 0
@@ -316,6 +318,8 @@ def _detect_encoding(fh, head: bytes) -> tuple[str, str]:
                         bad_lines += 1
                     else:
                         good_lines += 1
+            if bad_lines >= 1000 and bad_lines > 10 * good_lines and len(unusual) >= 4096:
+                break  # not UTF-8, beyond doubt: no need to read the rest for that
             if len(unusual) < DETECT_BYTES:
                 for line in (tail + chunk).splitlines():
                     if not line.isascii():
