@@ -187,7 +187,7 @@ class Importer:
             )
             if job.file_format == "xlsx":
                 # The declared dimension, capped: a progress figure, never a size.
-                estimate = xlsx_row_estimate(job.upload.name)
+                estimate = xlsx_row_estimate(job.upload.name, job.sheet)
             else:
                 estimate = count_lines(job.upload.name)
             job.rows_total = max(0, (estimate or 0) - (1 if job.has_header else 0)) or None

@@ -301,3 +301,12 @@ def test_blank_lines_before_the_table_are_skipped_within_a_bound(contact_list):
         upload(contact_list, (",,,\n" * 10_001 + table(",")).encode())
     job = upload(contact_list, (",,,\n" * 9_000 + table(",")).encode())
     assert job.skip_rows == 9_000
+
+
+def test_the_progress_estimate_of_an_xlsx_is_the_chosen_sheets(contact_list):
+    from campaigns.importers import Importer
+
+    rows = [["Phone", "Name"], ["9876543210", "Asha Rao"], ["9876543211", "Ravi Kumar"]]
+    job = upload(contact_list, xlsx_bytes({"Notes": [], "Data": rows}), "c.xlsx")
+    Importer(job)._prepare()
+    assert job.rows_total == 2
