@@ -50,9 +50,10 @@ def test_a_supervisor_builds_an_oca_ivr_campaign_checked_as_they_type(
     page.goto("/campaigns/new/")
     page.fill("[name=name]", "Gangguan internet")
     page.select_option("[name=account]", str(oca_account.pk))
-    # The plays section is redrawn for OCA; text-to-speech is refused in words.
-    page.wait_for_selector("#fb-kind:has-text('OCA plays an IVR, not text-to-speech')")
-    page.check("#id_kind_2")  # IVR
+    # The plays section is redrawn for OCA, which plays only an IVR: the one kind offered.
+    page.wait_for_selector("#id_ivr_id", state="attached")
+    assert page.locator("input[name=kind]").count() == 1
+    assert page.locator("input[name=kind][value=ivr]").is_checked()
     page.wait_for_selector("#id_ivr_id option:has-text('IVR Resti')", state="attached")
     page.check(f"input[name=contact_lists][value='{jakarta.pk}']")
     page.select_option("[name=ivr_id]", label="IVR Resti")
@@ -99,9 +100,11 @@ def test_a_supervisor_types_an_announcement_and_sees_what_the_lists_lack(
     page.goto("/campaigns/new/")
     page.fill("[name=name]", "Reminder")
     page.select_option("[name=account]", str(myoperator.pk))
-    page.wait_for_selector(
-        "#fb-kind:has-text('MyOperator OBD plays an IVR, not text-to-speech: choose IVR.')"
-    )
+    # MyOperator plays only an IVR: the kind switches to it, the only one offered, and
+    # the IVR is chosen from the account's catalogue (empty here: who fills it is said).
+    page.wait_for_selector("text=This account lists no IVRs yet")
+    assert page.locator("input[name=kind]").count() == 1
+    assert page.locator("input[name=kind]").is_checked()
     assert page.locator("[name=window_start]").is_enabled()
 
     page.select_option("[name=account]", str(cpaas.pk))
