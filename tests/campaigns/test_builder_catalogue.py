@@ -81,6 +81,19 @@ def test_choosing_an_oca_account_loads_its_ivrs_and_numbers(
     assert "Choose an IVR to see the variables it needs." in html
 
 
+def test_the_oca_lists_read_by_the_builder_are_kept_on_the_account(
+    live_server, supervisor_client, jakarta
+):
+    account = oca_account(live_server)
+    assert account.ivr_catalogue == [] and account.caller_id_catalogue == []
+    supervisor_client.post(CHECK, ivr_data(account, jakarta), HTTP_HX_REQUEST="true")
+    account.refresh_from_db()
+    assert [ivr["name"] for ivr in account.ivr_catalogue] == [
+        ivr["ivr_name"] for ivr in sandbox.SEED_IVRS
+    ]
+    assert account.caller_id_catalogue == list(SEED_NUMBERS)
+
+
 def test_choosing_an_oca_ivr_maps_its_variables_from_list_fields(
     live_server, supervisor_client, supervisor_user, jakarta
 ):
