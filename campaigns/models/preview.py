@@ -145,7 +145,8 @@ class CampaignPreview:
                 )
             if vendor in ("myoperator", "oca") and not (self.ivr_id or "").strip():
                 found["ivr_id"] = (
-                    "Give the MyOperator public IVR id."
+                    "Choose the IVR to play (an admin lists the account's MyOperator IVRs "
+                    "on its page)."
                     if vendor == "myoperator"
                     else "Choose the OCA IVR to play."
                 )
