@@ -48,17 +48,13 @@ class Region:
     pattern: re.Pattern
     lengths: frozenset
     name: str
-    # The number types (fixed line, mobile, toll free…), each with its possible lengths,
-    # as one pattern: is_valid_number wants a type, not only the general pattern.
+    # The general pattern and the number types (mobile, fixed line, toll free…), each
+    # with its possible lengths, as one regex: is_valid_number wants a type too.
     types: re.Pattern
     leading: re.Pattern | None
 
     def valid(self, national: str) -> bool:
-        return (
-            len(national) in self.lengths
-            and self.pattern.fullmatch(national) is not None
-            and self.types.fullmatch(national) is not None
-        )
+        return len(national) in self.lengths and self.types.fullmatch(national) is not None
 
 
 class InvalidNumber(ValueError):
@@ -78,22 +74,27 @@ def region(code: str) -> Region | None:
         pattern=re.compile(f"(?:{desc.national_number_pattern})"),
         lengths=frozenset(desc.possible_length or ()),
         name=code.upper(),
-        types=re.compile(_types_pattern(metadata)),
+        # The general pattern as a lookahead, then the types: one regex call a number.
+        types=re.compile(
+            f"(?=(?:{desc.national_number_pattern})$)(?:{_types_pattern(metadata)})"
+        ),
         leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
     )
 
 
+# Mobile first: validity is any type, so the order is free, and most rows are mobiles
+# (the alternation stops at the first type that matches: ~3x faster for a mobile).
 _TYPES = (
-    "premium_rate",
+    "mobile",
+    "fixed_line",
     "toll_free",
+    "premium_rate",
     "shared_cost",
     "voip",
     "personal_number",
     "pager",
     "uan",
     "voicemail",
-    "fixed_line",
-    "mobile",
 )
 
 

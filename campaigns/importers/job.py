@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ..exports import neutralise
 from ..models import Contact, ContactList, DndEntry, DndList, ImportJob
+from .dedup import FirstRows
 from .mapping import RowParser
 from .reading import (
     FileInfo,
@@ -195,17 +196,21 @@ class Importer:
         if self.contacts and self.parser.field_names:
             job.contact_list.add_custom_fields(self.parser.field_names)
 
-    def _rebuild_seen(self) -> dict:
-        """The numbers of the already-committed part of the file, for in-file duplicates:
-        number -> the row it was first on ("duplicate of row 12" in the error report).
-        Numbers are kept as ints (E.164 without "+"): a third of the memory of strings."""
-        seen = {}
+    def _rebuild_seen(self) -> FirstRows:
+        """The numbers of the already-committed part of the file, for in-file duplicates,
+        with the row each first came on ("duplicate of row 12" in the error report).
+        Numbers are kept as floats of their digits (E.164 without "+"): exact, since 15
+        digits < 2**53, and 24 bytes each, against 32 for an int and ~60 for a string."""
+        seen = FirstRows()
         if self.job.committed_rows:
             values = self.parser.values
             for row_no, cells in islice(data_rows(self.job), self.job.committed_rows):
                 status, number, *_ = values(cells)
-                if status == "ok":
-                    seen.setdefault(int(number[1:]), row_no)
+                if status == "ok" and (key := float(number[1:])) not in seen:
+                    seen.add(key, row_no)
+                if row_no % self.batch_size == 0:
+                    seen.seal()
+            seen.seal()
         return seen
 
     def _batches(self):
@@ -217,7 +222,8 @@ class Importer:
         # Skip what earlier runs committed (re-read above to rebuild the duplicate set).
         for _ in islice(rows, job.committed_rows):
             pass
-        values = self.parser.values
+        values, first = self.parser.values, seen.first
+        known, recent = seen.seen, seen.recent  # FirstRows.add, inline (the hot loop)
         params, errors = [], io.StringIO()
         write_error = csv.writer(errors, lineterminator="\r\n").writerow
         consumed = invalid = duplicates = empty = held = 0
@@ -229,13 +235,13 @@ class Importer:
             consumed += 1
             status, number, raw, name, fields, extra, message = values(cells)
             if status == "ok":
-                key = int(number[1:])
-                first = seen.get(key)
-                if first is not None:
+                key = float(number[1:])
+                if key in known:
                     duplicates += 1
-                    write_error((row_no, neutralise(raw), f"duplicate of row {first}"))
+                    write_error((row_no, neutralise(raw), f"duplicate of row {first(key)}"))
                 else:
-                    seen[key] = row_no
+                    known.add(key)
+                    recent[key] = row_no
                     if contacts:
                         params.append((target, number, raw, name, fields, extra, True, now, now))
                         held += len(fields)
@@ -255,6 +261,7 @@ class Importer:
             if consumed == batch_size or held > max_chars:
                 # Numbers in order touch each index page once, not at random: ~25% faster.
                 params.sort(key=_by_number)
+                seen.seal()
                 yield params, consumed, invalid, duplicates, empty, errors.getvalue()
                 params, errors = [], io.StringIO()
                 write_error = csv.writer(errors, lineterminator="\r\n").writerow
