@@ -38,6 +38,7 @@ BATCH_SIZE = 20_000
 # 200 fields at the cell limit would otherwise sit in memory as one batch.
 BATCH_MAX_CHARS = 32_000_000
 PARALLEL_MIN_ROWS = 50_000
+PIPE_PART = 2_000  # rows a message between the reader and the writer process
 REPORT_HEADER = "row,value,reason\r\n"
 
 
@@ -154,13 +155,20 @@ class Importer:
         reader = context.Process(target=_produce, args=(self, send), daemon=True)
         reader.start()
         send.close()
+        parts = []
         try:
             while True:
                 try:
                     kind, payload = receive.recv()
                 except EOFError:
                     raise RuntimeError("The file reader process stopped unexpectedly") from None
-                if kind == "batch":
+                if kind == "part":
+                    parts.extend(payload)
+                elif kind == "batch":
+                    if parts:
+                        parts.extend(payload[0])
+                        payload = (parts, *payload[1:])
+                        parts = []
                     yield payload
                 elif kind == "done":
                     return
@@ -315,8 +323,13 @@ def _produce(importer, send):
     """The reader process: parse the file and send the batches to the writing process.
     It never touches the database (it shares the parent's connection objects)."""
     try:
-        for batch in importer._batches():
-            send.send(("batch", batch))
+        for params, *counts in importer._batches():
+            # In parts: pickling a whole batch at once held a second copy of it, in both
+            # processes, at the peak of a million-row import's memory.
+            while len(params) > PIPE_PART:
+                send.send(("part", params[:PIPE_PART]))
+                params = params[PIPE_PART:]
+            send.send(("batch", (params, *counts)))
         send.send(("done", None))
     except UnreadableFile as exc:
         send.send(("unreadable", str(exc)))
