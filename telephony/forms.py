@@ -203,9 +203,13 @@ class UserFilter(django_filters.FilterSet):
         ),
     )
     role = django_filters.ChoiceFilter(
-        choices=[(role, role) for role in ROLES], method="by_role", empty_label="All roles"
+        label="Role",
+        choices=[(role, role) for role in ROLES],
+        method="by_role",
+        empty_label="All roles",
     )
     status = django_filters.ChoiceFilter(
+        label="Status",
         choices=[("active", "Active"), ("inactive", "Inactive")],
         method="by_status",
         empty_label="Any status",

@@ -66,7 +66,7 @@ FUNNEL_SEGMENTS = (
     ("in_progress", "bg-primary progress-bar-striped progress-bar-animated"),
     ("retry", "bg-warning"),
     ("dnd", "bg-secondary"),
-    ("invalid", "bg-dark-subtle"),
+    ("invalid", "bg-info"),
 )
 # The engine writes its idle words once, with instants in the campaign's zone
 # (clock.Schedule.local: "2026-11-24 17:00 Asia/Kolkata"); the page says them again in

@@ -62,8 +62,11 @@ def _live_context(campaign: Campaign) -> dict:
         "pace": campaign.pace(now),
         "why_idle": why_idle,
         "idle_title": _idle_title(campaign, funnel) if why_idle else "",
-        # The pace is judged against the target only while there is something to dial.
-        "pace_judged": campaign.state == Campaign.State.RUNNING and funnel["to_dial"] > 0,
+        # The pace is judged against the target only while something is left to dial and
+        # nothing (a closed window, retries not due) says why it is not dialing.
+        "pace_judged": (
+            campaign.state == Campaign.State.RUNNING and funnel["to_dial"] > 0 and not why_idle
+        ),
         "day_limited": campaign.waiting_for_vendor_day_limit() if not campaign.is_native else 0,
         "attempts": campaign.recent_attempts(),
         "contact_lists": campaign.contact_lists.order_by("name"),

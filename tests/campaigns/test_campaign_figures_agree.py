@@ -156,14 +156,18 @@ def test_nothing_is_dialing_is_not_said_above_calls_in_progress(viewer_client, w
     assert "Nothing is dialing" not in body
 
 
-def test_the_pace_is_judged_against_the_target_while_there_is_something_to_dial(
+def test_the_pace_is_judged_against_the_target_only_while_it_should_be_dialing(
     viewer_client, worker
 ):
-    campaign = campaign_in("running, every kind of target")
+    dialing = campaign_in("running, every kind of target")
+    Campaign.objects.filter(pk=dialing.pk).update(last_dial_at=NOW)
+    waiting = campaign_in("running, every kind of target")  # nothing dialed for an hour
     with time_machine.travel(NOW, tick=False):
         WorkerHeartbeat.beat("test-cluster")
-        body = page(viewer_client, campaign)
-    assert "Pace against the target" in body
+        assert "Pace against the target" in page(viewer_client, dialing)
+        body = page(viewer_client, waiting)
+    assert 'id="why-idle"' in body  # says why, so the pace is not held against it
+    assert "Pace against the target" not in body
 
 
 def test_a_retry_wait_is_said_in_the_viewers_zone_and_names_the_daily_cap(
