@@ -75,9 +75,7 @@ def region(code: str) -> Region | None:
         lengths=frozenset(desc.possible_length or ()),
         name=code.upper(),
         # The general pattern as a lookahead, then the types: one regex call a number.
-        types=re.compile(
-            f"(?=(?:{desc.national_number_pattern})$)(?:{_types_pattern(metadata)})"
-        ),
+        types=re.compile(f"(?=(?:{desc.national_number_pattern})$)(?:{_types_pattern(metadata)})"),
         leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
     )
 
