@@ -114,25 +114,32 @@ class Schedule:
             return moment
         return None
 
-    def closed_reason(self, at: datetime | None = None) -> str | None:
-        """Why the campaign may not dial at `at`, in plain words; None when it may."""
+    def closed_reason(self, at: datetime | None = None, shown_in=None) -> str | None:
+        """Why the campaign may not dial at `at`, in plain words; None when it may. Times
+        are said in `shown_in` (a page passes the viewer's zone), else the campaign's."""
         at = at or timezone.now()
         if self.is_open(at):
             return None
+        tz = shown_in or self.tz
+        name = str(shown_in) if shown_in else self.time_zone
+
+        def local(instant: datetime) -> str:
+            return f"{instant.astimezone(tz):%Y-%m-%d %H:%M} {name}"
+
         if self.ends_at and at >= self.ends_at:
-            return f"The campaign ended at {self.local(self.ends_at)}."
+            return f"The campaign ended at {local(self.ends_at)}."
         upcoming = self.next_open(at)
         if upcoming is None:
             return "The schedule has no window left before the campaign ends."
         if self.starts_at and at < self.starts_at and upcoming == self.starts_at:
-            return f"The campaign starts at {self.local(upcoming)}."
-        when = upcoming.astimezone(self.tz)
-        today = at.astimezone(self.tz).date()
+            return f"The campaign starts at {local(upcoming)}."
+        when = upcoming.astimezone(tz)
+        today = at.astimezone(tz).date()
         if when.date() == today:
-            return f"Outside the calling window until {when:%H:%M} {self.time_zone}."
+            return f"Outside the calling window until {when:%H:%M} {name}."
         return (
             f"Outside the calling window until {WEEKDAY_NAMES[when.weekday()]} "
-            f"{when:%Y-%m-%d %H:%M} {self.time_zone}."
+            f"{when:%Y-%m-%d %H:%M} {name}."
         )
 
     def local(self, instant: datetime) -> str:

@@ -48,7 +48,7 @@ STATE_TONES = {
 # words are the page's, and say what each part means (a target the build set aside as
 # "invalid" is a number this vendor cannot call, not a bad row).
 FUNNEL_PARTS = {
-    "pending": "Not dialed yet",
+    "pending": "Waiting to dial",
     "retry": "Retry scheduled",
     "in_progress": "In progress",
     "answered": "Answered",
@@ -309,21 +309,8 @@ class CampaignProgress:
     def closed_reason(self, now: datetime) -> str:
         """The schedule's window, closed at `now`: until when, in the viewer's zone (the
         window itself is the campaign's, in its zone, under Settings)."""
-        schedule = self.schedule()
-        if schedule.is_open(now):
-            return ""
-        if self.ends_at and now >= self.ends_at:
-            return f"The campaign ended at {viewer_local(self.ends_at)}."
-        upcoming = schedule.next_open(now)
-        if upcoming is None:
-            return "The schedule has no window left before the campaign ends."
-        if self.starts_at and now < self.starts_at and upcoming == self.starts_at:
-            return f"The campaign starts at {viewer_local(upcoming)}."
-        when = timezone.localtime(upcoming)
-        zone = timezone.get_current_timezone_name()
-        if when.date() == timezone.localtime(now).date():
-            return f"Outside the calling window until {when:%H:%M} {zone}."
-        return f"Outside the calling window until {when:%A %Y-%m-%d %H:%M} {zone}."
+        shown_in = timezone.get_current_timezone()
+        return self.schedule().closed_reason(now, shown_in=shown_in) or ""
 
     def waits(self, now: datetime) -> dict:
         """The targets still to dial, by what they wait for: one query."""
