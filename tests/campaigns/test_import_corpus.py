@@ -22,7 +22,7 @@ from campaigns.models import Contact, ContactList, DndEntry, DndList, ImportJob
 
 from .import_corpus import COUNT, SEED, corpus_file
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 CORPUS_SAMPLE = 60
 FULL = os.environ.get("IMPORT_CORPUS_FULL") == "1"
@@ -39,12 +39,6 @@ if importlib.util.find_spec("campaigns.importers.cells") is None:
     PENDING["date-cell"] = "a date cell in the number column is rejected naming the cell"
 if "duplicate of row" not in inspect.getsource(job_module):
     PENDING["duplicate-report"] = "every duplicate appears in the error file with its row"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def import_file(corpus):

@@ -16,16 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from campaigns.importers import create_job, run_import
 from campaigns.models import Contact, ContactList, DndList, ImportJob
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 # More with IMPORT_COUNTER_FILES=500 (the seeds are the same, so a run extends this one).
 FILES = int(os.environ.get("IMPORT_COUNTER_FILES", "40"))
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def mobile(rng) -> str:

@@ -15,18 +15,7 @@ from campaigns.importers import Importer, create_job, run_import
 from campaigns.importers.reading import UnreadableFile
 from campaigns.models import Contact, ContactList, DndEntry, DndList, ImportJob
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def contact_list():
-    return ContactList.objects.create(name="Customers", default_country="IN")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 @pytest.fixture

@@ -6,12 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from campaigns.importers import auto_map, create_job, field_name, mapping_problems, preview
 from campaigns.models import Contact, ContactList, ImportJob
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 @pytest.mark.parametrize(

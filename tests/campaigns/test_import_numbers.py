@@ -17,20 +17,9 @@ from django.db import IntegrityError, transaction
 
 from campaigns import tasks
 from campaigns.importers import create_job, preview
-from campaigns.models import Contact, ContactList, DndEntry, DndList, ImportJob
+from campaigns.models import Contact, DndEntry, DndList, ImportJob
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def contact_list():
-    return ContactList.objects.create(name="Customers", default_country="IN")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def import_file(contact_list, name: str, data: bytes) -> ImportJob:

@@ -11,24 +11,13 @@ from openpyxl import Workbook
 from campaigns.exports import neutralise
 from campaigns.importers import create_job, preview, reread
 from campaigns.importers.job import run_import
-from campaigns.models import Contact, ContactList, ImportJob
+from campaigns.models import Contact, ImportJob
 
 from . import hostile_files as hostile
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 NAMES = ["Asha Rao", "Ravi Kumar", "Zoë Müller", "José Núñez", "山田太郎"]
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def contact_list():
-    return ContactList.objects.create(name="Customers", default_country="IN")
 
 
 def upload(contact_list, data: bytes, name="contacts.csv"):

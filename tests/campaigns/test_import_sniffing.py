@@ -9,20 +9,9 @@ from openpyxl import Workbook
 
 from campaigns.importers import UnreadableFile, create_job, paste_to_csv, preview, sniff
 from campaigns.importers.mapping import RowParser
-from campaigns.models import ContactList, ImportJob
+from campaigns.models import ImportJob
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def contact_list():
-    return ContactList.objects.create(name="Customers", default_country="IN")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def upload(contact_list, data: bytes, name="contacts.csv"):

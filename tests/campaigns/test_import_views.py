@@ -9,21 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 
-from campaigns.models import Contact, ContactList, DndList, ImportJob
+from campaigns.models import Contact, DndList, ImportJob
 from campaigns.resources import ContactResource, DndEntryResource
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def contact_list():
-    return ContactList.objects.create(name="Customers", default_country="IN")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 CSV = (

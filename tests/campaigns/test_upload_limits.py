@@ -17,22 +17,11 @@ from django_q.models import Schedule
 from campaigns import tasks
 from campaigns.importers import UnreadableFile, create_job, intake, preview, run_import
 from campaigns.importers import job as job_module
-from campaigns.models import Contact, ContactList, ImportJob
+from campaigns.models import Contact, ImportJob
 from telephony.signals import ensure_schedules
 from tests.campaigns import hostile_files as hostile
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def contact_list():
-    return ContactList.objects.create(name="Customers", default_country="IN")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def stored_files(media):
