@@ -580,11 +580,34 @@ class CpaasCredentialForm(CredentialForm):
     base_url = url_field("Base URL", help_text="Your CPaaS server, e.g. https://cpaas.example.com")
     account = forms.CharField(label="Account", max_length=100, help_text="The API's account.")
     auth = secret_field("Auth key", help_text="The API's auth value.")
+    caller_ids = forms.CharField(
+        label="Caller ids",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "918045000000"}),
+        help_text="One a line, digits as the CPaaS server has them. When listed, the campaign "
+        "builder offers these instead of a free-text caller id.",
+    )
     config_fields = ("account",)
     secret_fields = {"auth": "auth"}
 
     class Meta(CredentialForm.Meta):
         fields = ["name", "base_url", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("caller_ids", "\n".join(self.instance.caller_id_catalogue))
+
+    clean_caller_ids = MyOperatorCredentialForm.clean_caller_ids
+
+    def save(self, commit=True):
+        account = super().save(commit=False)
+        account.config = {**account.config, "caller_ids": self.cleaned_data.get("caller_ids") or []}
+        if commit:
+            account.save()
+        return account
+
+    def catalogue_rows(self) -> list[tuple[str, str]]:
+        return [("Caller ids", ", ".join(self.instance.caller_id_catalogue))]
 
 
 OMILIA_REGIONS = [

@@ -82,6 +82,8 @@ def vendor_catalogue(account) -> Catalogue:
             ],
             numbers=account.caller_id_catalogue,
         )
+    if account is not None and account.kind == "cpaas":
+        return Catalogue(numbers=account.caller_id_catalogue)  # an admin lists them
     if account is None or account.kind != "oca":
         return Catalogue()
     key = f"campaign-catalogue:{account.pk}:{account.updated_at:%s%f}"
@@ -325,6 +327,7 @@ class CampaignForm(forms.ModelForm):
         self.catalogue = vendor_catalogue(self.account)
         self._oca_fields()
         self._myoperator_fields()
+        self._cpaas_fields()
         shown = self.shown
         for name, form_field in self.fields.items():
             if name not in shown:
@@ -519,6 +522,28 @@ class CampaignForm(forms.ModelForm):
             required=False,
             label="Caller id",
             help_text="The account's DIDs, from its page.",
+        )
+
+    def _cpaas_fields(self):
+        """CPaaS: the caller id is chosen from the account's list when an admin keeps
+        one on the account page; otherwise it is typed (digits)."""
+        if self.vendor != "cpaas":
+            return
+        numbers = list(self.catalogue.numbers)
+        if not numbers:
+            self.fields["caller_id"].help_text = (
+                "Digits. An admin can list the account's caller ids on its page to choose "
+                "from here."
+            )
+            return
+        caller = str(self.instance.caller_id or "")
+        if caller and caller not in numbers:
+            numbers.append(caller)
+        self.fields["caller_id"] = forms.ChoiceField(
+            choices=[("", "Choose a caller id"), *((n, n) for n in numbers)],
+            required=False,
+            label="Caller id",
+            help_text="The account's caller ids, from its page.",
         )
 
     def chosen_list_ids(self) -> list[int]:

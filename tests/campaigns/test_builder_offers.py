@@ -111,6 +111,18 @@ def test_an_account_with_no_ivrs_says_who_adds_them(db, customers):
     assert "an admin adds them on the account's page" in form.fields["ivr_id"].help_text
 
 
+def test_a_cpaas_caller_id_is_chosen_from_the_accounts_list_when_it_has_one(db, customers):
+    listed = ProviderAccountFactory(
+        kind="cpaas", name="Listed", config={"caller_ids": ["918045000000", "918045000001"]}
+    )
+    form = CampaignForm(data(listed, [customers], kind="tts"))
+    assert options(form, "caller_id") == ["", "918045000000", "918045000001"]
+    bare = ProviderAccountFactory(kind="cpaas", name="Bare")
+    form = CampaignForm(data(bare, [customers], kind="tts"))
+    assert not hasattr(form.fields["caller_id"], "choices")
+    assert "An admin can list the account's caller ids" in form.fields["caller_id"].help_text
+
+
 def test_an_admin_keeps_the_catalogue_on_the_account_page(admin_client, myoperator):
     url = reverse("telephony:account_edit", args=[myoperator.pk])
     page = admin_client.get(url).content.decode()

@@ -66,7 +66,7 @@ FORMS = {
             "auth": "plain-cpaas-auth-31f9",
             "is_active": "on",
         },
-        "config": {"account": "account_9"},
+        "config": {"account": "account_9", "caller_ids": []},  # caller ids: none listed
         "secrets": {"auth": "plain-cpaas-auth-31f9"},
         "base_url": "https://cpaas.example.com/api",
     },
