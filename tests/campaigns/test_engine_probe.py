@@ -8,6 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -171,14 +172,20 @@ def test_a_resumed_campaign_probes_again_and_an_accepted_one_does_not(sandbox_ur
     assert Probe(campaign).accepted is False
     Runner(campaign).step()
     assert Probe(campaign).accepted is False  # refused: nothing was accepted
-    Campaign.objects.filter(pk=campaign.pk).update(ivr_id=MO_IVR, state="running")
+    Campaign.objects.filter(pk=campaign.pk).update(ivr_id=MO_IVR)
     campaign.refresh_from_db()
-    runner = Runner(campaign)
-    try:
-        with later():
-            runner.step()
-    finally:
-        runner.close()
+    with mock.patch("campaigns.engine.runner_enqueue"):
+        ok, message = campaign.resume()
+    assert ok, message
+    with later(10):
+        runner = Runner(campaign)
+        try:
+            for _ in range(50):
+                if runner.step() or Probe(campaign).accepted:
+                    break
+                time.sleep(0.05)
+        finally:
+            runner.close()
     assert Probe(campaign).accepted is True
 
 
