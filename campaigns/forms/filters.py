@@ -32,11 +32,6 @@ class CampaignFilterForm(forms.Form):
 
 
 class AttemptFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label="Status",
-        required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
     number = forms.CharField(
         label="Number",
         required=False,
@@ -48,6 +43,12 @@ class AttemptFilterForm(forms.Form):
                 "inputmode": "tel",
             }
         ),
+    )
+
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args, **kwargs):
