@@ -4,30 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0003_campaigns'),
+        ("campaigns", "0003_campaigns"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='paused_by',
-            field=models.CharField(blank=True, choices=[('person', 'Paused'), ('vendor', 'Paused by the vendor'), ('setup', 'Paused: cannot dial')], max_length=10),
+            model_name="campaign",
+            name="paused_by",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("person", "Paused"),
+                    ("vendor", "Paused by the vendor"),
+                    ("setup", "Paused: cannot dial"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='vendor_error',
+            model_name="campaign",
+            name="vendor_error",
             field=models.TextField(blank=True, help_text="The vendor's words that paused it"),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='vendor_hint',
-            field=models.TextField(blank=True, help_text='What to do before resuming'),
+            model_name="campaign",
+            name="vendor_hint",
+            field=models.TextField(blank=True, help_text="What to do before resuming"),
         ),
         migrations.AddField(
-            model_name='campaigntarget',
-            name='wait_reason',
-            field=models.CharField(blank=True, choices=[('vendor_day_limit', "The vendor's daily limit for the number")], db_default='', help_text='Why a waiting target is not due yet, when the engine set it aside', max_length=20),
+            model_name="campaigntarget",
+            name="wait_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[("vendor_day_limit", "The vendor's daily limit for the number")],
+                db_default="",
+                help_text="Why a waiting target is not due yet, when the engine set it aside",
+                max_length=20,
+            ),
         ),
     ]

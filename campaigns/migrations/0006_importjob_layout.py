@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0005_importjob_sample'),
+        ("campaigns", "0005_importjob_sample"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='sheet',
+            model_name="importjob",
+            name="sheet",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='sheets',
+            model_name="importjob",
+            name="sheets",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='skip_rows',
+            model_name="importjob",
+            name="skip_rows",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

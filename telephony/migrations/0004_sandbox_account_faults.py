@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('telephony', '0003_vendor_layer'),
+        ("telephony", "0003_vendor_layer"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sandboxconfig',
-            name='account_faults',
-            field=models.JSONField(blank=True, default=list, help_text="Account-wide vendor errors switched on (keys of the vendor sandbox's ACCOUNT_FAULTS): every matching request gets the vendor's documented answer"),
+            model_name="sandboxconfig",
+            name="account_faults",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Account-wide vendor errors switched on (keys of the vendor sandbox's ACCOUNT_FAULTS): every matching request gets the vendor's documented answer",
+            ),
         ),
     ]
