@@ -4,9 +4,11 @@ works from it."""
 
 from datetime import UTC, datetime, time, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from tests.factories import CampaignFactory
@@ -46,8 +48,10 @@ def test_the_page_says_paused_by_the_vendor_with_its_words_and_what_to_do(
     assert "No contact was used up" in body
 
 
-def test_the_idle_words_say_when_the_vendor_refused_in_the_campaigns_zone(vendor_paused):
-    assert vendor_paused.why_idle(NOW) == (
+def test_the_idle_words_say_when_the_vendor_refused_in_the_viewers_zone(vendor_paused):
+    with timezone.override(ZoneInfo("Asia/Kolkata")):  # the viewer's zone
+        words = vendor_paused.why_idle(NOW)
+    assert words == (
         f"The vendor refused the campaign at 2026-11-24 15:20 Asia/Kolkata: “{WORDS}” No "
         "contact was used up: the refused call is sent again, once, when someone resumes "
         "the campaign."

@@ -549,7 +549,14 @@ def test_seed_demo_is_idempotent(mo_urls):
 def test_the_demo_account_points_at_the_sandbox_and_tests_green(make_account, sandbox_url):
     kwargs = sandbox.demo_account(sandbox_url)
     assert set(kwargs) == {"kind", "name", "base_url", "config", "secrets"}
-    assert set(kwargs["config"]) == {"company_id", "obd_url", "rest_base_url"}
+    assert set(kwargs["config"]) == {
+        "company_id",
+        "obd_url",
+        "rest_base_url",
+        "ivrs",  # the catalogue an admin keeps for a real account, pre-filled here
+        "caller_ids",
+    }
+    assert kwargs["config"]["ivrs"] and kwargs["config"]["caller_ids"]
     assert set(kwargs["secrets"]) == {"secret_token", "x_api_key", "rest_token"}
     account = make_account(**kwargs)
     result = account.test_connection()
