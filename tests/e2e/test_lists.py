@@ -76,7 +76,9 @@ def test_a_supervisor_imports_a_messy_file_searches_exports_and_pushes_it(
     report = page.request.get(report_url)
     rows = list(csv.reader(io.StringIO(report.text())))
     assert rows[0] == ["row", "value", "reason"]
-    assert [row[0] for row in rows[1:]] == ["3", "8"]
+    # Row 7 repeats row 2: every duplicate is in the report with the row it repeats.
+    assert [row[0] for row in rows[1:]] == ["3", "7", "8"]
+    assert "duplicate of row 2" in rows[2][2]
 
     page.goto(f"/lists/{contact_list.pk}/")
     page.fill("input[type=search]", "98765 43211")
