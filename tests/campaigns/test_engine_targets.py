@@ -198,7 +198,9 @@ def test_building_again_adds_nothing_even_when_the_first_build_was_not_recorded(
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="two connections at once need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: a plain transactional test's flush re-runs post_migrate, whose
+# roles get new ids on PostgreSQL, and the next serialized test cannot restore its own.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_build_that_starts_while_another_is_uncommitted_waits_and_adds_nothing(campaign):
     """Launch job, runner and watchdog may all build at once: the second waits for the
     first to commit, then finds the campaign built (no unique violation, no rows)."""

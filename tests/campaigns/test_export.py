@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -131,10 +132,12 @@ def test_a_control_character_in_a_stored_name_never_fails_the_export(
     supervisor_client, contact_list, file_format
 ):
     # Stored before imports removed them (issue 14): a NUL made the .xlsx export a 500.
+    # PostgreSQL cannot store a NUL in text at all, so there the name holds the others.
+    nul = "" if connection.vendor == "postgresql" else "\x00"
     Contact.objects.create(
         contact_list=contact_list,
         number="+919876500003",
-        name="Asha\x00 Rao\x1b",
+        name=f"Asha{nul} Rao\x1b",
         fields={"due_amount": "\x07100", "note": "line\x0bbreak"},
     )
     response = export(
