@@ -473,6 +473,18 @@ class CredentialForm(forms.ModelForm):
         return account
 
 
+# A catalogue is a few dozen lines; the bound keeps a pasted file from costing more.
+CATALOGUE_MAX_CHARS = 20_000
+SHOWN_ERRORS = 10
+
+
+def _first_errors(errors: list[str]) -> list[str]:
+    """The first few line errors, and how many more there are."""
+    if len(errors) <= SHOWN_ERRORS:
+        return errors
+    return [*errors[:SHOWN_ERRORS], f"…and {len(errors) - SHOWN_ERRORS} more lines like these."]
+
+
 class MyOperatorCredentialForm(CredentialForm):
     """One MyOperator company: its OBD API and its REST API share the account."""
 
@@ -496,6 +508,7 @@ class MyOperatorCredentialForm(CredentialForm):
     ivrs = forms.CharField(
         label="IVRs",
         required=False,
+        max_length=CATALOGUE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "66f2a1c0b3d94, Sales follow-up"}),
         help_text="One a line: the public_ivr_id from the MyOperator panel, a comma, a name. "
         "MyOperator's API has no list of IVRs, so the campaign builder offers these.",
@@ -503,6 +516,7 @@ class MyOperatorCredentialForm(CredentialForm):
     caller_ids = forms.CharField(
         label="Caller ids (DIDs)",
         required=False,
+        max_length=CATALOGUE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "011609821"}),
         help_text="One a line, as MyOperator shows them. Empty: the builder offers none and "
         "MyOperator picks a DID by group or region.",
@@ -538,21 +552,22 @@ class MyOperatorCredentialForm(CredentialForm):
                 seen.add(ivr_id)
                 ivrs.append({"id": ivr_id, "name": name[:100]})
         if errors:
-            raise forms.ValidationError(errors)
+            raise forms.ValidationError(_first_errors(errors))
         return ivrs
 
     def clean_caller_ids(self) -> list[str]:
-        numbers, errors = [], []
+        numbers, errors, seen = [], [], set()
         for number, line in enumerate(self.cleaned_data["caller_ids"].splitlines(), start=1):
             value = line.strip()
             if not value:
                 continue
             if not re.fullmatch(r"\+?\d{5,15}", value):
                 errors.append(f"Line {number}: {value!r} is not a number (digits only).")
-            elif value not in numbers:
+            elif value not in seen:
+                seen.add(value)
                 numbers.append(value)
         if errors:
-            raise forms.ValidationError(errors)
+            raise forms.ValidationError(_first_errors(errors))
         return numbers
 
     def save(self, commit=True):
@@ -583,6 +598,7 @@ class CpaasCredentialForm(CredentialForm):
     caller_ids = forms.CharField(
         label="Caller ids",
         required=False,
+        max_length=CATALOGUE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "918045000000"}),
         help_text="One a line, digits as the CPaaS server has them. When listed, the campaign "
         "builder offers these instead of a free-text caller id.",

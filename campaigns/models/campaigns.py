@@ -402,23 +402,11 @@ class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
         return self.get_state_display()
 
     def resume(self) -> tuple[bool, str]:
-        if self.is_native and not self.vendor_campaign_id:
-            # Paused by the vendor before CPaaS had the campaign: launch it again.
-            if not self._move(
-                (self.State.PAUSED,),
-                state=self.State.SCHEDULED,
-                state_reason="",
-                paused_by="",
-                vendor_error="",
-                vendor_hint="",
-                paused_at=None,
-            ):
-                return False, "Only a paused campaign can be resumed."
-            engine().launch_enqueue(self)
-            return True, "Resumed: launching at the vendor again."
+        # Paused by the vendor before CPaaS had the campaign: launch it again.
+        relaunch = self.is_native and not self.vendor_campaign_id
         if not self._move(
             (self.State.PAUSED,),
-            state=self.State.RUNNING,
+            state=self.State.SCHEDULED if relaunch else self.State.RUNNING,
             state_reason="",
             paused_by="",
             vendor_error="",
@@ -426,6 +414,9 @@ class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
             paused_at=None,
         ):
             return False, "Only a paused campaign can be resumed."
+        if relaunch:
+            engine().launch_enqueue(self)
+            return True, "Resumed: launching at the vendor again."
         engine().runner_enqueue(self)
         return True, "Resumed."
 

@@ -914,3 +914,14 @@ def test_rotate_secrets_moves_every_account_to_the_newest_key():
         assert ProviderAccount.objects.get(pk=first.pk).secrets == {"password": "rotate-me-one"}
         assert ProviderAccount.objects.get(pk=second.pk).secrets == {"auth": "rotate-me-two"}
         assert ProviderAccount.objects.get(pk=bare.pk).secrets == {}
+
+
+def test_a_catalogue_is_bounded_and_its_errors_are_summed_up(db):
+    form_class = CREDENTIAL_FORMS["myoperator"]
+    account = ProviderAccountFactory(kind="myoperator", name="MyOperator catalogue")
+    pasted = "\n".join(f"not a number {n}" for n in range(40))
+    form = form_class({"caller_ids": pasted, "ivrs": "x" * 20_001}, instance=account)
+    form.is_valid()
+    assert len(form.errors["caller_ids"]) == 11
+    assert form.errors["caller_ids"][-1] == "…and 30 more lines like these."
+    assert "at most 20000 characters" in form.errors["ivrs"][0]
