@@ -10,6 +10,7 @@ from .inventory import (
     PhoneNumberQuerySet,
     reversed_digits,
 )
+from .purchases import OmiliaPurchase, PurchaseState
 
 __all__ = [
     "NOTE_MAX_LENGTH",
@@ -17,7 +18,9 @@ __all__ = [
     "NumberSet",
     "NumberSource",
     "NumberStatus",
+    "OmiliaPurchase",
     "PhoneNumber",
     "PhoneNumberQuerySet",
+    "PurchaseState",
     "reversed_digits",
 ]
