@@ -17,13 +17,29 @@ from .accounts import (
     user_change_problems,
 )
 from .calls import Call
-from .cdr import CallRecord
+from .cdr import (
+    CallRecord,
+    CallRollup,
+    Freshness,
+    LogFilter,
+    Reconciliation,
+    SyncCursor,
+    SyncRun,
+    bucket_of,
+    reversed_digits,
+)
 from .sandbox import SandboxCall, SandboxConfig, SandboxRecord
 
 __all__ = [
     "TIME_ZONE_CHOICES",
     "Call",
     "CallRecord",
+    "CallRollup",
+    "Freshness",
+    "LogFilter",
+    "Reconciliation",
+    "SyncCursor",
+    "SyncRun",
     "ProviderAccount",
     "ProviderAccountQuerySet",
     "ProviderRequest",
@@ -37,7 +53,9 @@ __all__ = [
     "_fernet",
     "active_admins",
     "assign_role",
+    "bucket_of",
     "dashboard_figures",
     "lock_active_admins",
+    "reversed_digits",
     "user_change_problems",
 ]
