@@ -6,6 +6,63 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def backfill(apps, schema_editor):
+    """Existing records get their reversed number, and the new rollup table their
+    counts (the same rules as telephony.sync.ingest; `manage.py rebuild_rollups` redoes
+    it at any time)."""
+    from datetime import UTC, datetime
+
+    CallRecord = apps.get_model("telephony", "CallRecord")
+    CallRollup = apps.get_model("telephony", "CallRollup")
+    totals = {}
+    last_id = 0
+    while True:
+        batch = list(CallRecord.objects.filter(id__gt=last_id).order_by("id")[:5000])
+        if not batch:
+            break
+        last_id = batch[-1].id
+        for record in batch:
+            record.customer_number_reversed = "".join(
+                ch for ch in reversed(record.customer_number or "") if ch.isdigit()
+            )[:32]
+            if record.started_at is None:
+                continue
+            seconds = int(record.started_at.timestamp())
+            bucket = datetime.fromtimestamp(seconds - seconds % 900, UTC)
+            key = (bucket, record.account_id, None, record.caller_id or "", record.status)
+            row = totals.setdefault(key, [0] * 7)
+            answered = record.status == "answered"
+            billable = record.billable_seconds or 0
+            for index, value in enumerate(
+                (
+                    1,
+                    answered,
+                    record.status == "busy",
+                    record.status == "no_answer",
+                    record.status == "failed",
+                    billable,
+                    answered and billable < 10,
+                )
+            ):
+                row[index] += int(value)
+        CallRecord.objects.bulk_update(batch, ["customer_number_reversed"])
+    names = ("calls", "answered", "busy", "no_answer", "failed", "billable_seconds", "short_calls")
+    CallRollup.objects.bulk_create(
+        [
+            CallRollup(
+                bucket=key[0],
+                account_id=key[1],
+                campaign_id=key[2],
+                caller_id=key[3],
+                status=key[4],
+                **dict(zip(names, values, strict=True)),
+            )
+            for key, values in totals.items()
+        ],
+        batch_size=1000,
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0007_number_e164"),
@@ -311,4 +368,5 @@ class Migration(migrations.Migration):
             model_name="syncrun",
             index=models.Index(fields=["account", "kind", "-id"], name="syncrun_latest"),
         ),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
