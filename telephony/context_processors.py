@@ -11,6 +11,7 @@ NAVIGATION = [
     ("DND lists", "campaigns:dnd_index", "view_reports"),
     ("Campaigns", "campaigns:campaign_index", "view_reports"),
     ("Reports", "telephony:reports", "view_reports"),
+    ("Callbacks", "telephony:callback_index", "view_reports"),
     ("Numbers", "numbers:number_index", "manage_vendors"),
     ("Vendor accounts", "telephony:account_index", "manage_vendors"),
     ("Users", "telephony:user_index", "manage_users"),

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
-from .views import accounts, auth, health, home, jobs, users
+from .views import accounts, auth, callbacks, health, home, jobs, users
 
 # The telephony app's own pages, under the "telephony" namespace.
 telephony_patterns = [
@@ -20,6 +20,11 @@ telephony_patterns = [
     path("vendors/sandboxes/", accounts.sandbox_settings, name="sandbox_settings"),
     path("vendors/sandboxes/<str:vendor>/", accounts.sandbox_update, name="sandbox_update"),
     path("jobs/", jobs.jobs, name="jobs"),
+    path("callbacks/", callbacks.callback_index, name="callback_index"),
+    path("callbacks/new/", callbacks.callback_create, name="callback_create"),
+    path("callbacks/refresh/", callbacks.callback_sync, name="callback_sync"),
+    path("callbacks/<int:pk>/move/", callbacks.callback_reschedule, name="callback_reschedule"),
+    path("callbacks/<int:pk>/cancel/", callbacks.callback_cancel, name="callback_cancel"),
     path("jobs/schedules/<int:pk>/run/", jobs.schedule_run, name="schedule_run"),
 ]
 

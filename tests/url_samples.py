@@ -174,3 +174,31 @@ URL_SAMPLES.update(
         )
     }
 )
+
+
+# --- callbacks, live calls, audio and IVRs (issue 13, "live" helper) ---
+def sample_callback_pk():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from telephony.models import Callback
+
+    account = ProviderAccountFactory(kind="cpaas", config={"account": "account_1"})
+    return Callback.objects.create(
+        account=account,
+        request_id=f"cb{Callback.objects.count():08d}",
+        agent_number="+919876543210",
+        destination_number="+919876543211",
+        caller_id="15168148111",
+        time_zone="Asia/Kolkata",
+        scheduled_at=timezone.now() + timedelta(days=1),
+    ).pk
+
+
+URL_SAMPLES.update(
+    {
+        "telephony:callback_reschedule": lambda: {"pk": sample_callback_pk()},
+        "telephony:callback_cancel": lambda: {"pk": sample_callback_pk()},
+    }
+)

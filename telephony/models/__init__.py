@@ -16,6 +16,7 @@ from .accounts import (
     lock_active_admins,
     user_change_problems,
 )
+from .callbacks import Callback
 from .calls import Call
 from .cdr import (
     CallRecord,
@@ -33,6 +34,7 @@ from .sandbox import SandboxCall, SandboxConfig, SandboxRecord
 __all__ = [
     "TIME_ZONE_CHOICES",
     "Call",
+    "Callback",
     "CallRecord",
     "CallRollup",
     "Freshness",
