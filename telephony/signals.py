@@ -48,6 +48,15 @@ def ensure_schedules(sender, **kwargs):
         },
     )
     Schedule.objects.update_or_create(
+        name="Callback sync",
+        defaults={
+            "func": "telephony.tasks_callbacks.sync_callbacks",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 5,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
         name="Import upload sweep",
         defaults={
             "func": "campaigns.tasks.sweep_import_uploads",

@@ -11,6 +11,7 @@ from ..access import role_required
 from ..callback_forms import CallbackFilterForm, CallbackForm, RescheduleForm, cpaas_accounts
 from ..htmx import render_page
 from ..models import Callback, UserProfile
+from ..tasks_callbacks import sync_callbacks
 from ..vendors.base import InvalidRequest, VendorError
 
 PAGE_SIZE = 50
@@ -178,6 +179,6 @@ def callback_cancel(request, pk):
 @require_POST
 def callback_sync(request):
     """Ask the vendor now about every due callback (what the scheduled job does)."""
-    summary = Callback.sync_due()
+    summary = sync_callbacks()
     messages.info(request, f"Callbacks refreshed from the vendor: {summary}.")
     return redirect("telephony:callback_index")
