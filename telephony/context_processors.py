@@ -10,6 +10,7 @@ NAVIGATION = [
     ("Contact lists", "campaigns:list_index", "view_reports"),
     ("DND lists", "campaigns:dnd_index", "view_reports"),
     ("Campaigns", "campaigns:campaign_index", "view_reports"),
+    ("Calls", "telephony:call_index", "view_reports"),
     ("Reports", "telephony:reports", "view_reports"),
     ("Callbacks", "telephony:callback_index", "view_reports"),
     ("Numbers", "numbers:number_index", "manage_vendors"),

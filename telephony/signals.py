@@ -57,6 +57,23 @@ def ensure_schedules(sender, **kwargs):
         },
     )
     Schedule.objects.update_or_create(
+        name="MyOperator panel users sync",
+        defaults={
+            "func": "telephony.tasks_calls.sync_vendor_users",
+            "schedule_type": Schedule.HOURLY,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
+        name="One-off calls status check",
+        defaults={
+            "func": "telephony.tasks_calls.refresh_open_calls",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
         name="Import upload sweep",
         defaults={
             "func": "campaigns.tasks.sweep_import_uploads",

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
-from .views import accounts, auth, callbacks, health, home, jobs, users
+from .views import accounts, auth, callbacks, calls, health, home, jobs, users, vendor_users
 
 # The telephony app's own pages, under the "telephony" namespace.
 telephony_patterns = [
@@ -26,6 +26,19 @@ telephony_patterns = [
     path("callbacks/<int:pk>/move/", callbacks.callback_reschedule, name="callback_reschedule"),
     path("callbacks/<int:pk>/cancel/", callbacks.callback_cancel, name="callback_cancel"),
     path("jobs/schedules/<int:pk>/run/", jobs.schedule_run, name="schedule_run"),
+    path("calls/", calls.call_index, name="call_index"),
+    path("calls/new/", calls.call_new, name="call_new"),
+    path("calls/otp/", calls.otp_new, name="otp_new"),
+    path("calls/<int:pk>/", calls.call_detail, name="call_detail"),
+    path("calls/<int:pk>/check/", calls.call_check, name="call_check"),
+    path("vendors/<int:pk>/users/", vendor_users.vendor_user_index, name="vendor_user_index"),
+    path("vendors/<int:pk>/users/new/", vendor_users.vendor_user_create, name="vendor_user_create"),
+    path("vendors/<int:pk>/users/sync/", vendor_users.vendor_user_sync, name="vendor_user_sync"),
+    path(
+        "vendors/<int:pk>/users/<int:user_pk>/",
+        vendor_users.vendor_user_edit,
+        name="vendor_user_edit",
+    ),
 ]
 
 urlpatterns = [

@@ -17,7 +17,7 @@ from .accounts import (
     user_change_problems,
 )
 from .callbacks import Callback
-from .calls import Call
+from .calls import VENDOR_ROLES, Call, VendorUser
 from .cdr import (
     CallRecord,
     CallRollup,
@@ -49,6 +49,8 @@ __all__ = [
     "SandboxConfig",
     "SandboxRecord",
     "UserProfile",
+    "VENDOR_ROLES",
+    "VendorUser",
     "VendorKind",
     "WorkerHeartbeat",
     "WorkerHeartbeatQuerySet",

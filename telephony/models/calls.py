@@ -107,6 +107,40 @@ class VendorUser(models.Model):
         )
         return row
 
+    @classmethod
+    def sync(cls, account):
+        """Read every panel user of `account` (`GET /user`, page by page) and mirror them;
+        a user no longer listed is removed once the whole list was read. Safe to run
+        twice. Returns the SyncRun row it recorded."""
+        from telephony.vendors.base import InvalidRequest, VendorError
+
+        from .cdr import SyncRun
+
+        run = SyncRun.objects.create(account=account, kind="users")
+        at = timezone.now()
+        before = set(cls.objects.filter(account=account).values_list("vendor_id", flat=True))
+        seen: set[str] = set()
+        try:
+            client = account.client()
+            page = 1
+            while page:
+                result = client.list_users(page=page, page_size=100)
+                run.pages += 1
+                for user in result.items:
+                    if user.uuid and user.uuid not in seen:
+                        seen.add(user.uuid)
+                        cls.store(account, user, at=at)
+                page = result.next_cursor
+        except (VendorError, InvalidRequest) as exc:
+            run.created = len(seen - before)
+            run.updated = len(seen & before)
+            return run.finish(ok=False, errors=getattr(exc, "message", "") or str(exc))
+        gone = cls.objects.filter(account=account).exclude(vendor_id__in=seen)
+        gone.delete()
+        run.created = len(seen - before)
+        run.updated = len(seen & before)
+        return run.finish(ok=True)
+
 
 class CallQuerySet(models.QuerySet):
     def open(self):

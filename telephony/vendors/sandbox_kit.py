@@ -5,6 +5,12 @@ Fault injection comes from the vendor's SandboxConfig (Admin page) or per reques
 the `X-Sandbox-Fault` header, e.g. `error`, `timeout`, `malformed`, `ratelimit`,
 `latency=250`, optionally limited: `error;count=2;key=abc` fails the first two requests
 that carry key `abc` and lets the rest through (to test retries).
+
+`lost` is the one fault applied AFTER the vendor did the work: the request is processed
+(a call is placed, a user added) and then the answer hangs for the config's
+`timeout_seconds` before a server error, so the client times out not knowing the
+outcome. `drop_next_answers(vendor, n)` arms it for a vendor's next n requests without a
+header (the dashboard's own views build their clients; tests cannot add a header there).
 """
 
 import hashlib
@@ -66,7 +72,7 @@ def inject_faults(request, vendor: str, responses: FaultResponses, credential: s
 
     config = SandboxConfig.for_vendor(vendor)
     header = request.META.get(FAULT_HEADER, "")
-    if header:
+    if header and parse_fault_header(header)[0] != "lost":
         kind, options = parse_fault_header(header)
         if kind == "latency":
             time.sleep(int(options.get("ms", "0")) / 1000)
@@ -115,11 +121,43 @@ def sandbox_view(vendor: str, responses: FaultResponses, credential: Callable = 
             fault = inject_faults(request, vendor, responses, credential(request))
             if fault is not None:
                 return fault
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            if answer_lost(request, vendor):
+                from telephony.models import SandboxConfig
+
+                time.sleep(SandboxConfig.for_vendor(vendor).timeout_seconds)
+                return responses.server_error()
+            return response
 
         return public(csrf_exempt(wrapped))
 
     return decorator
+
+
+def _lost_key(vendor: str) -> str:
+    return f"sandbox-lost-answer:{vendor}"
+
+
+def drop_next_answers(vendor: str, count: int = 1):
+    """Lose the answers of `vendor`'s next `count` requests after processing them."""
+    cache.set(_lost_key(vendor), int(count), timeout=3600)
+
+
+def answer_lost(request, vendor: str) -> bool:
+    """Whether this (already processed) request's answer is to be lost: the `lost`
+    header fault (with its `count`), or one armed by drop_next_answers."""
+    header = request.META.get(FAULT_HEADER, "")
+    if header:
+        kind, options = parse_fault_header(header)
+        if kind == "lost" and _take_fault(header, options):
+            return True
+    key = _lost_key(vendor)
+    if cache.get(key):
+        try:
+            return cache.decr(key) >= 0
+        except ValueError:  # expired or taken meanwhile
+            return False
+    return False
 
 
 # --- call lifecycle ---------------------------------------------------------------------
