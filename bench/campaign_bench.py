@@ -55,6 +55,8 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -132,16 +134,29 @@ def child(part: str, database_url: str, args: list[str]) -> dict:
     """Run one part in a fresh process on `database_url`; returns its JSON line."""
     env = bench_env(database_url)
     migrate(env)
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, __file__, "--child", part, *args],
         env=env,
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    if done.returncode:
-        sys.stderr.write(done.stdout[-3000:] + done.stderr[-6000:])
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        if process.poll() is None:
+            # Interrupted: SIGTERM lets the child stop its servers and remove its files.
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    if process.returncode:
+        sys.stderr.write(stdout[-3000:] + stderr[-6000:])
         raise SystemExit(f"the {part} part failed on {database_url}")
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     for line in done.stderr.splitlines():
         if line.startswith("note:"):
             print("   ", line)
@@ -701,11 +716,76 @@ def build_part(rows: int, dnd_rows: int) -> dict:
 # --- the parent -------------------------------------------------------------------------------
 
 
+# --- temporary files and databases ---------------------------------------------------------
+
+TMP_PREFIX = "campaign-bench-"
+
+
+def exit_on_signal():
+    """SIGTERM and SIGHUP (a `timeout`, a closed terminal) end the bench through its
+    `finally` blocks, so servers stop and files go, instead of killing it on the spot."""
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)
+
+
+def sweep_stale_dirs() -> int:
+    """Remove the temporary folders of earlier runs that were killed (SIGKILL leaves
+    them): each is named after its process, removed when that process is gone."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
+        try:
+            pid = int(path.name[len(TMP_PREFIX) :].split("-")[0])
+        except ValueError:
+            continue
+        if pid == os.getpid() or Path(f"/proc/{pid}").exists():
+            continue
+        removed += tree_bytes(path)
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def tree_bytes(path: Path) -> int:
+    total = 0
+    for item in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if item.is_file():
+                total += item.stat().st_size
+    return total
+
+
+@contextlib.contextmanager
+def bench_tmp(label: str):
+    """A temporary folder named after this process, removed in a finally."""
+    path = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{label}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def drop_postgres(url: str):
+    """Drop the scratch database a part filled (~1 GB after the 1M build)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    if name in ("", "test", "postgres"):
+        return
+    admin = urlsplit(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def run_child_part(part: str, args: list[str]):
+    exit_on_signal()
     database_url = os.environ["DATABASE_URL"]
     setup_django(database_url)
-    with tempfile.TemporaryDirectory(prefix="campaign-bench-child-") as name:
-        tmp = Path(name)
+    with bench_tmp("child") as tmp:
         if part == "pace":
             result = pace_part(database_url, tmp)
         elif part == "overhead":
@@ -753,8 +833,16 @@ def main():
 
     parts = args.only or ["pace", "overhead", "build", "workers"]
     kinds = ["sqlite"] + (["postgres"] if args.postgres else [])
-    with tempfile.TemporaryDirectory(prefix="campaign-bench-") as name:
-        run_parts(parts, kinds, args, Path(name))  # its SQLite files go with it (~500 MB)
+    exit_on_signal()
+    stale = sweep_stale_dirs()
+    if stale:
+        print(f"removed {stale / 1e6:.0f} MB left under the temp directory by killed runs")
+    try:
+        with bench_tmp("run") as tmp:  # its SQLite files go with it (~500 MB after build)
+            run_parts(parts, kinds, args, tmp)
+    finally:
+        if args.postgres:
+            drop_postgres(args.postgres)
     return None
 
 

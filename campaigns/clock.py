@@ -5,8 +5,13 @@ A campaign has a schedule in its own time zone: start and end instants, a daily 
 (wall-clock times, which may cross midnight, e.g. 20:00-02:00) and weekdays. Each contact
 is called only inside calling hours in the contact's own time zone (09:00-21:00 unless
 set). Wall-clock times follow daylight saving: a 09:00 window opens at 09:00 local time
-on both sides of a change."""
+on both sides of a change.
 
+monotonic() and sleep() are the engine's clock seam: the runner paces and waits through
+them (never time.monotonic/time.sleep directly), so a test runs it on a simulated clock
+(tests/campaigns/test_engine_pacing.py)."""
+
+import time as _time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +22,14 @@ WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 EVERY_DAY = frozenset(range(7))
 # How far ahead to look for the next opening: a week covers every weekday pattern.
 LOOKAHEAD_DAYS = 8
+
+
+def monotonic() -> float:
+    return _time.monotonic()
+
+
+def sleep(seconds: float):
+    _time.sleep(seconds)
 
 
 def zone(name: str, fallback: str = "UTC") -> ZoneInfo:

@@ -12,8 +12,8 @@ goes stale and the watchdog starts another. Each loop it:
   window, inside each contact's calling hours, under the daily cap and not on a DND
   list, and creates each attempt row (with its derived reference id) in the same
   transaction, before any request;
-- dials at calls_per_minute (a token bucket on the monotonic clock), in a thread pool
-  when the rate needs more than one request in flight;
+- dials at calls_per_minute (pace.py: a token bucket on the engine's clock seam whose
+  count is exact), in a thread pool when the rate needs more than one request in flight;
 - says in words why it dialed nothing, when it dialed nothing.
 
 A runner never holds its worker while it waits: when nothing is due for longer than
@@ -33,12 +33,12 @@ CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
 
 import logging
 import math
-import time
 import uuid
 from datetime import timedelta
 
 from django.utils import timezone
 
+from campaigns import clock
 from telephony.vendors.base import (
     Fault,
     InvalidRequest,
@@ -64,6 +64,7 @@ from .outcomes import (
     requeue_attempt,
     waiting_attempts,
 )
+from .pace import Pace
 from .targets import build_targets
 
 logger = logging.getLogger("campaigns.engine")
@@ -96,25 +97,11 @@ class Runner(Claims, Idle):
         self.token = token or str(uuid.uuid4())
         self.dialer = dialer_for(self.campaign)
         self.schedule = self.campaign.schedule()
-        self.rate = max(self.campaign.calls_per_minute, 1) / 60.0  # calls per second
-        # Up to a second of calls may go at once, so a loop that wakes a little late
-        # catches up instead of losing the time; below 60 a minute, one call at a time.
-        # Half a call of slack below that keeps a late wake-up's time without ever
-        # letting two calls go together.
-        self.burst = max(1.5, self.rate)
-        # A full bucket to start (one call below 60 a minute: a slow campaign must not
-        # ring two people in the same second), none if the runner before this one
-        # dialed a moment ago (a runner hands over every budget), and at a slow pace
-        # only what the time since the last call earned (a runner woken for its next
-        # call may come a little early).
         last = self.campaign.last_dial_at
-        full = max(1.0, self.rate)
-        if last is None:
-            self.tokens = full
-        else:
-            since = (timezone.now() - last).total_seconds()
-            self.tokens = 0.0 if since < 2 else min(full, since * self.rate)
-        self.refilled = time.monotonic()
+        since = None if last is None else (timezone.now() - last).total_seconds()
+        self.pace = Pace(self.campaign.calls_per_minute, since_last_dial=since)
+        self.rate = self.pace.rate  # calls per second
+        self.burst = self.pace.burst
         latency = float(knob("CAMPAIGN_DIAL_LATENCY", 0.3))
         cap = int(knob("CAMPAIGN_DIAL_THREADS", 32))
         self.threads = max(1, min(cap, math.ceil(self.rate * latency * 1.5)))
@@ -179,12 +166,12 @@ class Runner(Claims, Idle):
             self.dialer.close()
             return "another runner holds this campaign"
         self.ran = True
-        deadline = time.monotonic() + budget
+        deadline = clock.monotonic() + budget
         hold = hold_seconds()
         try:
             while True:
                 started = self.step()
-                if self.finished or self.stopped or time.monotonic() >= deadline:
+                if self.finished or self.stopped or clock.monotonic() >= deadline:
                     break
                 if not started:
                     wait = self.waiting_for()
@@ -193,7 +180,7 @@ class Runner(Claims, Idle):
                         # schedules the next runner for then).
                         self.wake_at = timezone.now() + timedelta(seconds=wait)
                         break
-                time.sleep(self.pause_seconds())
+                clock.sleep(self.pause_seconds())
         finally:
             self.close()
         words = f"dialed {self.dialed}" + (", finished" if self.finished else "")
@@ -203,8 +190,12 @@ class Runner(Claims, Idle):
 
     def pause_seconds(self) -> float:
         """Sleep until the next call is due (at most a second, at least 50 ms)."""
-        missing = max(0.0, 1.0 - self.tokens)
-        return min(1.0, max(0.05, missing / self.rate))
+        return min(1.0, max(0.05, self.pace.wait()))
+
+    @property
+    def tokens(self) -> float:
+        """Calls that may go now (with the fraction)."""
+        return self.pace.available()
 
     def close(self):
         if self.pool is not None:
@@ -246,7 +237,7 @@ class Runner(Claims, Idle):
         jobs = self.claim(now, capacity)
         if jobs:
             self.last_explained = None
-            self.tokens -= len(jobs)
+            self.pace.spend(len(jobs))
             self.dispatch(jobs)
             self.dialed += len(jobs)
             self.note_dialing()
@@ -257,17 +248,14 @@ class Runner(Claims, Idle):
 
     def explain_due(self) -> bool:
         """Work out the idle words at most every few seconds (they scan the targets)."""
-        moment = time.monotonic()
+        moment = clock.monotonic()
         if self.last_explained is not None and moment - self.last_explained < 5:
             return False
         self.last_explained = moment
         return True
 
     def capacity(self) -> int:
-        moment = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (moment - self.refilled) * self.rate)
-        self.refilled = moment
-        room = int(self.tokens)
+        room = self.pace.room()
         if self.threads > 1:
             in_flight = self.pool.in_flight if self.pool else 0
             room = min(room, self.threads * 2 - in_flight)
@@ -276,7 +264,7 @@ class Runner(Claims, Idle):
     def read_outcomes(self, force: bool = False) -> int:
         """Read outcomes every CAMPAIGN_OUTCOME_POLL_SECONDS: inline at low rates; at
         high rates in a pool of its own, so the dialing loop never waits on it."""
-        moment = time.monotonic()
+        moment = clock.monotonic()
         every = float(knob("CAMPAIGN_OUTCOME_POLL_SECONDS", 2))
         if not force and self.last_poll is not None and moment - self.last_poll < every:
             return 0

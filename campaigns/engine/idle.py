@@ -7,11 +7,12 @@ section 4).
 - finish_when_quiet: the campaign completes when nothing is left to dial or hear back
   from. Mixed into dispatch.Runner."""
 
-import time
 from datetime import timedelta
 
 from django.db.models import Count, Min
 from django.utils import timezone
+
+from campaigns import clock
 
 
 def knob(name: str, default):
@@ -36,7 +37,7 @@ class Idle:
         to do. The next token when it is far (cheap, every time); else the full look
         (wait_seconds), at most once a second."""
         token = self.token_wait()
-        moment = time.monotonic()
+        moment = clock.monotonic()
         if token <= hold_seconds() and (
             self.last_due_check is not None and moment - self.last_due_check < 1.0
         ):
@@ -46,8 +47,7 @@ class Idle:
 
     def token_wait(self) -> float:
         """Seconds until the bucket holds a whole call."""
-        tokens = min(self.burst, self.tokens + (time.monotonic() - self.refilled) * self.rate)
-        return max(0.0, 1.0 - tokens) / self.rate
+        return self.pace.wait()
 
     def wait_seconds(self, now=None) -> float:
         """Seconds until this runner has something to do again, the soonest of: reading
