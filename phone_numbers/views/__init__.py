@@ -1,0 +1,1 @@
+"""Views of the numbers inventory; the Omilia operation pages are the omilia* modules."""
