@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
-from telephony.models import SandboxRecord
+from telephony.models import SandboxConfig, SandboxRecord
 
 from ..sandbox_kit import FaultResponses, sandbox_view
 from . import sandbox_numbers as api
@@ -47,6 +47,13 @@ SANDBOX_USERS = {
 
 # Seconds; Keycloak's defaults as the OCP document shows them. Tests change these.
 TOKEN_LIFETIMES = {"access": 300, "refresh": 1800}
+
+# Faults an admin switches on (Sandboxes page, SandboxConfig.account_faults). A purchase
+# whose answer is lost is the case a buyer must survive without buying twice: OCP buys,
+# then the gateway times out before the answer reaches the caller.
+ACCOUNT_FAULTS = {
+    "lost_purchase": ("Purchases go through, their answer is lost (504)",),
+}
 
 
 # --- responses -------------------------------------------------------------------------
@@ -308,8 +315,18 @@ def api_route(handlers: dict):
 
 # --- the routes (urls.py mounts them) --------------------------------------------------
 
+
+def buy_numbers(request, ctx):
+    """PUT /api/numbers, and with the lost_purchase fault on, the numbers are bought (the
+    transaction commits) but the caller gets the gateway's 504 instead of the answer."""
+    response = api.buy_numbers(request, ctx)
+    if response.status_code == 200 and SandboxConfig.for_vendor(VENDOR).has_fault("lost_purchase"):
+        return spring_error(504, None, ctx.path)
+    return response
+
+
 numbers_view = api_route(
-    {"GET": api.list_numbers, "POST": api.available_numbers, "PUT": api.buy_numbers}
+    {"GET": api.list_numbers, "POST": api.available_numbers, "PUT": buy_numbers}
 )
 numbers_group_view = api_route({"PUT": api.update_group})
 numbers_detach_view = api_route({"PUT": api.detach_numbers})

@@ -41,6 +41,7 @@ REASONS = {
     409: "Conflict",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    504: "Gateway Timeout",
 }
 
 
