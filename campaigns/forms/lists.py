@@ -156,7 +156,10 @@ class ContactFilterForm(forms.Form):
         label="Search",
         widget=forms.SearchInput(
             attrs={
-                "placeholder": "Number in any format, name or field value",
+                "placeholder": "Name or field word, whole number, or its last 4+ digits",
+                "title": "Finds words that start a name or custom field value, a whole "
+                "number in any format, a number's last 4 or more digits, or + and its "
+                "first digits",
                 "autocomplete": "off",
             }
         ),
@@ -198,7 +201,9 @@ class DndFilterForm(forms.Form):
         label="Search",
         widget=forms.SearchInput(
             attrs={
-                "placeholder": "Number in any format, name or reason",
+                "placeholder": "Name or reason word, whole number, or its last 4+ digits",
+                "title": "Finds words that start a name or reason, a whole number in any "
+                "format, a number's last 4 or more digits, or + and its first digits",
                 "autocomplete": "off",
             }
         ),

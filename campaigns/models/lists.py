@@ -7,11 +7,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from telephony.phone import InvalidNumber, is_e164, normalize
+
+from .search import search_q
 
 PAGE_SIZE = 50
 
@@ -64,6 +65,18 @@ def e164_check(name: str) -> models.CheckConstraint:
 
 # What a typed search looks like when it is (part of) a phone number.
 _NUMBERISH = re.compile(r"^[+0-9][0-9 ()./\-]*$")
+
+
+def _exact(region: str):
+    """The typed text as an E.164 number of `region`, or None."""
+
+    def exact(text):
+        try:
+            return normalize(text, region)
+        except InvalidNumber:
+            return None
+
+    return exact
 
 
 @dataclass
@@ -217,33 +230,42 @@ class ContactList(models.Model):
         return changed
 
 
+class NotOnDnd(models.Func):
+    """True for a contact whose number no DND list holds. On PostgreSQL the subquery
+    carries OFFSET 0, which keeps the planner from pulling it up into an anti-join (see
+    ContactQuerySet.blocked); SQLite always runs it as a probe per row."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def as_sql(self, compiler, connection, **extra):
+        fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+        return (
+            'NOT EXISTS (SELECT 1 FROM "campaigns_dndentry" "dnd" WHERE "dnd"."number" = '  # noqa: S608
+            f'"campaigns_contact"."number"{fence})',
+            [],
+        )
+
+
 class ContactQuerySet(models.QuerySet):
     def search(self, text: str, contact_list: "ContactList"):
-        """Contacts whose number (any format), name or a custom field value matches."""
+        """Contacts whose number (whole, "+" and its start, or its last 4+ digits) or a
+        word of whose name or custom field values matches; every form is served by an
+        index (search.py), and a search no index serves matches nothing."""
         text = (text or "").strip()
         if not text:
             return self
-        by_number = number_query(text, contact_list.default_country)
-        if by_number is not None:
-            return self.filter(by_number)
-        # Custom field names come from files ("due amount", "a__b"): alias each key
-        # rather than spelling it into a lookup.
-        keys = {
-            f"custom_{i}": KeyTextTransform(name, "fields")
-            for i, name in enumerate(contact_list.custom_fields)
-        }
-        query = Q()
-        for word in text.split():
-            matches = Q(name__icontains=word)
-            for alias in keys:
-                matches |= Q(**{f"{alias}__icontains": word})
-            query &= matches
-        return self.alias(**keys).filter(query)
+        return self.filter(search_q("contact", text, _exact(contact_list.default_country)))
 
     def blocked(self, is_blocked: bool = True):
-        """Contacts that any DND list blocks (or, with False, that none does)."""
-        blocking = DndEntry.objects.filter(number=OuterRef("number"))
-        return self.filter(Exists(blocking) if is_blocked else ~Exists(blocking))
+        """Contacts that any DND list blocks (or, with False, that none does).
+
+        "Not blocked" is a NOT EXISTS that PostgreSQL may not turn into an anti-join
+        (NotOnDnd): as a hash anti-join it read every DND entry (1.1 s at a million, for a
+        page of 50); as a subplan it probes the number index once per contact it pages."""
+        if is_blocked:
+            return self.filter(Exists(DndEntry.objects.filter(number=OuterRef("number"))))
+        return self.filter(NotOnDnd())
 
     def filtered(self, contact_list, *, q="", status="", dnd="", tz=""):
         """The list page's filters (the same names as its query string)."""
@@ -408,16 +430,12 @@ class DndEntryQuerySet(models.QuerySet):
         return set(self.filter(number__in=numbers).values_list("number", flat=True).distinct())
 
     def search(self, text: str, default_region: str = "IN"):
+        """Entries whose number (as for contacts) or a word of whose name or reason
+        matches; see search.py."""
         text = (text or "").strip()
         if not text:
             return self
-        by_number = number_query(text, default_region)
-        if by_number is not None:
-            return self.filter(by_number)
-        query = Q()
-        for word in text.split():
-            query &= Q(name__icontains=word) | Q(reason__icontains=word)
-        return self.filter(query)
+        return self.filter(search_q("dnd", text, _exact(default_region)))
 
     def filtered(self, dnd_list, *, q="", source=""):
         entries = self.filter(dnd_list=dnd_list).search(q)
@@ -459,6 +477,8 @@ class DndEntry(models.Model):
         indexes = [
             models.Index(fields=["number"], name="dnd_number_idx"),
             models.Index(fields=["dnd_list", "id"], name="dnd_list_id_idx"),
+            # The source filter pages a list by id among one source's entries.
+            models.Index(fields=["dnd_list", "source", "id"], name="dnd_list_source_idx"),
         ]
 
     def __str__(self):

@@ -16,6 +16,7 @@ from telephony.phone import InvalidNumber, normalize
 from ..exports import dnd_rows, export_response
 from ..forms import DndAddForm, DndFilterForm, DndListForm, DndLookupForm
 from ..models import DndEntry, DndList, keyset_page
+from ..models.search import search_hint
 from .lists import _int
 
 
@@ -79,6 +80,7 @@ def _entries_context(request, dnd_list, params):
         "page": page,
         "filters": filters,
         "filtered": any(filters.values()),
+        "search_hint": search_hint(filters.get("q", ""), "names or reasons"),
         "export_query": urlencode({key: value for key, value in filters.items() if value}),
     }
 

@@ -14,6 +14,7 @@ from telephony.htmx import render_page
 from ..exports import contact_rows, export_response
 from ..forms import ContactFilterForm, ContactForm, ContactListForm
 from ..models import Contact, ContactList, DndEntry, ImportJob, keyset_page
+from ..models.search import search_hint
 
 FILTER_KEYS = ("q", "status", "dnd", "tz")
 
@@ -105,6 +106,7 @@ def list_detail(request, pk):
         "page": page,
         "filters": filters,
         "filtered": filtered,
+        "search_hint": search_hint(filters.get("q", "")),
         "export_query": export_query,
         "imports": contact_list.imports.select_related("created_by")[:5],
         "import_statuses": ImportJob.Status,
