@@ -202,3 +202,126 @@ URL_SAMPLES.update(
         "telephony:callback_cancel": lambda: {"pk": sample_callback_pk()},
     }
 )
+
+
+# --- Omilia operations (phone_numbers/views/omilia_*.py, issue 12) ---
+# An Omilia account on a closed local port: every page must still answer (the vendor's
+# failure shown on it), and nothing reaches a real vendor.
+def sample_omilia_account_pk():
+    return ProviderAccountFactory(
+        kind="omilia",
+        base_url="http://127.0.0.1:9/integrations",
+        config={"region": "EU1", "token_url": "http://127.0.0.1:9/token", "username": "u"},
+    ).pk
+
+
+def sample_omilia_purchase():
+    from phone_numbers.models import OmiliaPurchase, PurchaseState
+
+    return OmiliaPurchase.objects.create(
+        account_id=sample_omilia_account_pk(),
+        provider="twilio",
+        group="dialdesk",
+        numbers=["+12025550123"],
+        state=PurchaseState.DONE,
+    )
+
+
+def omilia_purchase_kwargs():
+    purchase = sample_omilia_purchase()
+    return {"account_pk": purchase.account_id, "token": purchase.token}
+
+
+URL_SAMPLES.update(
+    {
+        f"numbers:{name}": lambda: {"account_pk": sample_omilia_account_pk()}
+        for name in (
+            "omilia_numbers",
+            "omilia_number_add",
+            "omilia_numbers_bulk",
+            "omilia_available",
+            "omilia_buy",
+            "omilia_csv_export",
+            "omilia_csv_apply",
+            "omilia_sets",
+        )
+    }
+)
+URL_SAMPLES.update(
+    {
+        f"numbers:{name}": lambda: {
+            "account_pk": sample_omilia_account_pk(),
+            "number": "+12025550123",
+        }
+        for name in ("omilia_number_edit", "omilia_number_delete")
+    }
+)
+URL_SAMPLES.update(
+    {
+        f"numbers:{name}": lambda: {"account_pk": sample_omilia_account_pk(), "set_id": "s-1"}
+        for name in (
+            "omilia_set",
+            "omilia_set_edit",
+            "omilia_set_delete",
+            "omilia_set_members",
+            "omilia_set_attach",
+            "omilia_set_detach",
+            "omilia_set_delete_purchased",
+        )
+    }
+)
+URL_SAMPLES.update(
+    {
+        "numbers:omilia_purchase": omilia_purchase_kwargs,
+        "numbers:omilia_purchase_check": omilia_purchase_kwargs,
+    }
+)
+
+# --- reports (issue 11): a stored call, and an export of the persona who asks ---
+
+
+def sample_call_record():
+    from telephony.models import CallRecord
+
+    account = ProviderAccountFactory()
+    return CallRecord.objects.create(
+        account=account,
+        vendor_call_id="sample-1",
+        status="answered",
+        customer_number="+919876543210",
+    )
+
+
+def sample_own_export(done=False):
+    """An export owned by the persona under test: exports are private to their owner, and
+    the persona is the user who logged in last (force_login stamps last_login)."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+
+    from telephony.reports.models import ReportExport
+
+    users = get_user_model().objects.exclude(last_login=None)
+    owner = users.order_by("-last_login").first() or UserFactory(role="Viewer")
+    export = ReportExport.objects.create(user=owner, query="range=today")
+    if done:
+        export.status = ReportExport.Status.DONE
+        export.file.save(export.filename, ContentFile(b"Started\n"))
+    return export
+
+
+URL_SAMPLES.update(
+    {
+        "reports:call_detail": lambda: {"pk": sample_call_record().pk},
+        "reports:call_recording": lambda: {"pk": sample_call_record().pk},
+        "reports:call_dnd": lambda: {"pk": sample_call_record().pk},
+        "reports:export_detail": lambda: {"pk": sample_own_export().pk},
+        "reports:export_download": lambda: {"pk": sample_own_export(done=True).pk},
+    }
+)
+
+
+def sample_cpaas_account_pk():
+    return ProviderAccountFactory(kind="cpaas", config={"account": "account_1"}).pk
+
+
+URL_SAMPLES["telephony:live_action"] = lambda: {"pk": sample_cpaas_account_pk()}
