@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "telephony",
+    "telephony.reports",
     "campaigns",
     "phone_numbers",
 ]
