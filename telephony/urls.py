@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include((telephony_patterns, "telephony"))),
     path("", include("campaigns.urls")),
     path("numbers/", include("phone_numbers.urls")),
+    path("reports/", include("telephony.reports.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:
