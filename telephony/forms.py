@@ -595,6 +595,15 @@ class CpaasCredentialForm(CredentialForm):
     base_url = url_field("Base URL", help_text="Your CPaaS server, e.g. https://cpaas.example.com")
     account = forms.CharField(label="Account", max_length=100, help_text="The API's account.")
     auth = secret_field("Auth key", help_text="The API's auth value.")
+    ari_username = forms.CharField(
+        label="ARI user",
+        required=False,
+        max_length=100,
+        help_text="Optional: the server's Asterisk REST Interface login (ari.conf). The CPaaS "
+        "API names no live call's channel; with ARI the live panel lists calls in progress "
+        "and can transfer, hang up or record them.",
+    )
+    ari_password = secret_field("ARI password", required=False)
     caller_ids = forms.CharField(
         label="Caller ids",
         required=False,
@@ -603,8 +612,8 @@ class CpaasCredentialForm(CredentialForm):
         help_text="One a line, digits as the CPaaS server has them. When listed, the campaign "
         "builder offers these instead of a free-text caller id.",
     )
-    config_fields = ("account",)
-    secret_fields = {"auth": "auth"}
+    config_fields = ("account", "ari_username")
+    secret_fields = {"auth": "auth", "ari_password": "ari_password"}
 
     class Meta(CredentialForm.Meta):
         fields = ["name", "base_url", "is_active"]
@@ -618,6 +627,8 @@ class CpaasCredentialForm(CredentialForm):
     def save(self, commit=True):
         account = super().save(commit=False)
         account.config = {**account.config, "caller_ids": self.cleaned_data.get("caller_ids") or []}
+        if not account.config.get("ari_username"):
+            account.config.pop("ari_username", None)  # optional: absent, not blank
         if commit:
             account.save()
         return account

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
-from .views import accounts, auth, callbacks, calls, health, home, jobs, users, vendor_users
+from .views import accounts, auth, callbacks, calls, health, home, jobs, live, users, vendor_users
 
 # The telephony app's own pages, under the "telephony" namespace.
 telephony_patterns = [
@@ -25,6 +25,8 @@ telephony_patterns = [
     path("callbacks/refresh/", callbacks.callback_sync, name="callback_sync"),
     path("callbacks/<int:pk>/move/", callbacks.callback_reschedule, name="callback_reschedule"),
     path("callbacks/<int:pk>/cancel/", callbacks.callback_cancel, name="callback_cancel"),
+    path("live/", live.live_panel, name="live_panel"),
+    path("live/<int:pk>/action/", live.live_action, name="live_action"),
     path("jobs/schedules/<int:pk>/run/", jobs.schedule_run, name="schedule_run"),
     path("calls/", calls.call_index, name="call_index"),
     path("calls/new/", calls.call_new, name="call_new"),

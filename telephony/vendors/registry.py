@@ -32,6 +32,8 @@ VENDORS = {
         "header_credentials": {
             "account": "the API's account header",
             "auth": "the API's auth header",
+            "ari_username": "the ARI HTTP Basic login",
+            "ari_password": "the ARI HTTP Basic login",
         },
     },
     "omilia": {

@@ -31,6 +31,7 @@ from .sandbox_base import (
     tts_options,
     zone,
 )
+from .sandbox_live import ARI_CREDENTIALS
 
 __all__ = ["SANDBOX_CREDENTIALS", "demo_account", "seed_demo"]
 
@@ -211,8 +212,12 @@ def demo_account(sandbox_base_url: str) -> dict:
         "kind": "cpaas",
         "name": "CPaaS sandbox",
         "base_url": f"{sandbox_base_url.rstrip('/')}/cpaas/",
-        "config": {"account": "account_1"},
-        "secrets": {"auth": SANDBOX_CREDENTIALS["account_1"]},
+        # The ARI login names live channels for modify_call (sandbox_live.py).
+        "config": {"account": "account_1", "ari_username": ARI_CREDENTIALS["account_1"][0]},
+        "secrets": {
+            "auth": SANDBOX_CREDENTIALS["account_1"],
+            "ari_password": ARI_CREDENTIALS["account_1"][1],
+        },
     }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import sandbox, sandbox_campaigns
+from . import sandbox, sandbox_campaigns, sandbox_live
 
 ENDPOINTS = [
     "click2call",
@@ -37,4 +37,6 @@ urlpatterns = [
     # The document's URL line for Stop Campaign says /stop_campaign while its curl says
     # /api/stop_campaign; both are served.
     path("stop_campaign", sandbox_campaigns.stop_campaign, name="cpaas-stop-campaign-root"),
+    # Not in the document: Asterisk's own REST interface, which names live channels.
+    path("ari/channels", sandbox_live.ari_channels, name="cpaas-ari-channels"),
 ]
