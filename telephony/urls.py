@@ -1,7 +1,19 @@
 from django.conf import settings
 from django.urls import include, path
 
-from .views import accounts, auth, callbacks, calls, health, home, jobs, live, users, vendor_users
+from .views import (
+    accounts,
+    auth,
+    callbacks,
+    calls,
+    health,
+    home,
+    jobs,
+    live,
+    sync,
+    users,
+    vendor_users,
+)
 
 # The telephony app's own pages, under the "telephony" namespace.
 telephony_patterns = [
@@ -15,6 +27,8 @@ telephony_patterns = [
     path("vendors/<int:pk>/", accounts.account_detail, name="account_detail"),
     path("vendors/<int:pk>/edit/", accounts.account_edit, name="account_edit"),
     path("vendors/<int:pk>/test/", accounts.account_test, name="account_test"),
+    path("vendors/<int:pk>/sync/", sync.account_sync_status, name="account_sync_status"),
+    path("vendors/<int:pk>/sync/now/", sync.account_sync_now, name="account_sync_now"),
     path("vendors/<int:pk>/toggle/", accounts.account_toggle, name="account_toggle"),
     path("vendors/<int:pk>/delete/", accounts.account_delete, name="account_delete"),
     path("vendors/sandboxes/", accounts.sandbox_settings, name="sandbox_settings"),

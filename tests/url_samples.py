@@ -22,6 +22,8 @@ URL_SAMPLES = {
     "telephony:account_detail": lambda: {"pk": ProviderAccountFactory().pk},
     "telephony:account_edit": lambda: {"pk": ProviderAccountFactory().pk},
     "telephony:account_test": lambda: {"pk": ProviderAccountFactory().pk},
+    "telephony:account_sync_status": lambda: {"pk": ProviderAccountFactory().pk},
+    "telephony:account_sync_now": lambda: {"pk": ProviderAccountFactory().pk},
     "telephony:account_toggle": lambda: {"pk": ProviderAccountFactory().pk},
     "telephony:account_delete": lambda: {"pk": ProviderAccountFactory().pk},
     "telephony:sandbox_update": lambda: {"vendor": "oca"},

@@ -58,9 +58,11 @@ def recorded(account, kind, **window):
 
     A vendor error or our own validation ends the run as failed (the job returns
     normally: the next scheduled run tries again); anything else is a bug, recorded
-    and raised."""
+    and raised. `run.client` is the account's vendor client, closed at the end."""
     run = SyncRun.objects.create(account=account, kind=kind, **window)
+    client = None
     try:
+        client = run.client = account.client()
         yield run
     except VendorError as exc:
         logger.warning("%s sync of account %s failed: %s", kind, account.pk, exc)
@@ -72,6 +74,11 @@ def recorded(account, kind, **window):
         raise
     else:
         run.finish(ok=True)
+    finally:
+        # Close the client's keep-alive connections: a job ends, its sockets too.
+        session = getattr(getattr(client, "http", None), "session", None)
+        if session is not None:
+            session.close()
 
 
 def _count(run, result, pages: int = 1):
@@ -114,7 +121,7 @@ def sync_myoperator_logs(account, *, now=None, page_size: int | None = None) -> 
     start, end = _window(account, SyncRun.Kind.LOGS, now)
     page_size = page_size or MAX_PAGE_SIZE
     with recorded(account, SyncRun.Kind.LOGS, window_start=start, window_end=end) as run:
-        client = account.client()
+        client = run.client
         for slice_start, slice_end in _slices(start, end):
             log_from = 0
             while True:
@@ -137,7 +144,7 @@ def sync_myoperator_filters(account) -> SyncRun:
     """`GET /filters` into LogFilter: categories first, then the filters in them; ids
     the vendor no longer lists are removed."""
     with recorded(account, SyncRun.Kind.FILTERS) as run:
-        items = account.client().list_filters()
+        items = run.client.list_filters()
         now = timezone.now()
         roots = [item for item in items if item.parent_id in ("", "0")]
         children = [item for item in items if item.parent_id not in ("", "0")]
@@ -179,7 +186,7 @@ def sync_cpaas_cdrs(account, *, now=None, page_size: int | None = None) -> SyncR
         "window_end": end,
     }
     with recorded(account, SyncRun.Kind.CDR, **window) as run:
-        client = account.client()
+        client = run.client
         offset, previous = 0, None
         while True:
             page = client.get_cdr_by_date(
@@ -222,7 +229,7 @@ def native_campaigns(account, now=None):
 def sync_cpaas_campaign_cdrs(account, *, now=None) -> SyncRun:
     """`get_cdr_by_campaign_id` for each native campaign: its calls linked to it."""
     with recorded(account, SyncRun.Kind.CAMPAIGN_CDR) as run:
-        client = account.client()
+        client = run.client
         for campaign in native_campaigns(account, now):
             cdrs = client.get_cdr_by_campaign_id(campaign_id=campaign.vendor_campaign_id)
             _count(run, ingest(account, cdrs, campaign=campaign.pk))
@@ -246,7 +253,7 @@ def open_calls(account, now=None, limit: int = 200):
 def sync_cpaas_call_cdrs(account, *, now=None) -> SyncRun:
     """`get_cdr_by_request_id` for single calls (click2call, OTP) with no final record."""
     with recorded(account, SyncRun.Kind.CALL_CDR) as run:
-        client = account.client()
+        client = run.client
         for call in open_calls(account, now):
             cdrs = client.get_cdr_by_request_id(request_id=call.vendor_call_id)
             _count(run, ingest(account, cdrs))
@@ -266,7 +273,7 @@ def sync_oca_call_status(account, *, now=None, limit: int = 200) -> SyncRun:
         .values_list("vendor_call_id", flat=True)[:limit]
     )
     with recorded(account, SyncRun.Kind.CALL_STATUS) as run:
-        client = account.client()
+        client = run.client
         for call_id in dict.fromkeys(ids):
             _count(run, ingest(account, [client.call_status(call_id=call_id)]))
     return run

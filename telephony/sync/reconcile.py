@@ -38,7 +38,7 @@ def reconcile_myoperator(account, *, days: int = 2, now=None) -> SyncRun:
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
     with recorded(account, SyncRun.Kind.RECONCILE) as run:
-        client = account.client()
+        client = run.client
         for back in range(days - 1, -1, -1):
             day = today - timedelta(days=back)
             start = datetime.combine(day, time.min, tzinfo=UTC)
@@ -66,7 +66,7 @@ def reconcile_myoperator(account, *, days: int = 2, now=None) -> SyncRun:
 def reconcile_cpaas(account, *, now=None) -> SyncRun:
     now = now or timezone.now()
     with recorded(account, SyncRun.Kind.RECONCILE) as run:
-        stats = account.client().get_cdr_statistics()
+        stats = run.client.get_cdr_statistics()
         stored = dict(
             CallRecord.objects.filter(account=account)
             .values("status")
