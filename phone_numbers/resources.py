@@ -69,6 +69,11 @@ class PhoneNumberResource(resources.ModelResource):
             return self.lines[row_number - 1]
         return (row_number or 0) + 1  # the header is line 1
 
+    def before_import(self, dataset, **kwargs):
+        for column in ("account", "country"):
+            if column not in (dataset.headers or []):
+                dataset.append_col([""] * len(dataset), header=column)
+
     def before_import_row(self, row, row_number=None, **kwargs):
         line = self.line_of(row_number)
         errors = {}
@@ -204,6 +209,8 @@ def import_numbers(account, upload, *, default_country="IN", default_kind=Number
         line = resource.line_of(number)
         for error in errors:
             report.problems.append((line, "", str(error.error)[:300]))
+    for error in result.base_errors:
+        report.file_error = f"The import stopped: {str(error.error)[:300]}"
     report.problems.sort(key=lambda problem: problem[0])
     if report.ok:
         report.created = result.totals["new"]

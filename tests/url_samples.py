@@ -327,3 +327,24 @@ def sample_cpaas_account_pk():
 
 
 URL_SAMPLES["telephony:live_action"] = lambda: {"pk": sample_cpaas_account_pk()}
+
+
+# --- numbers inventory (issue 12) ---
+
+
+def sample_phone_number():
+    from phone_numbers.models import PhoneNumber
+
+    account = ProviderAccountFactory(kind="myoperator")
+    return PhoneNumber.objects.create(account=account, number="+919876543210", source="manual")
+
+
+URL_SAMPLES.update(
+    {
+        "numbers:number_detail": lambda: {"pk": sample_phone_number().pk},
+        "numbers:number_edit": lambda: {"pk": sample_phone_number().pk},
+        "numbers:number_status": lambda: {"pk": sample_phone_number().pk},
+        "numbers:number_delete": lambda: {"pk": sample_phone_number().pk},
+        "numbers:account_sync": lambda: {"account_pk": ProviderAccountFactory(kind="oca").pk},
+    }
+)

@@ -88,9 +88,11 @@ def test_a_deep_page_costs_the_queries_of_the_first_plus_its_boundary(supervisor
 
 def test_an_htmx_search_gets_only_the_table(supervisor_client):
     add_numbers(myoperator_account(), ["+919876543210"])
-    response = supervisor_client.get(INDEX, {"q": "3210", "match": "ends"}, headers={"HX-Request": "true"})
+    response = supervisor_client.get(
+        INDEX, {"q": "3210", "match": "ends"}, headers={"HX-Request": "true"}
+    )
     body = response.content.decode()
-    assert 'id="number-table"' in body and "<nav class=\"navbar" not in body
+    assert 'id="number-table"' in body and '<nav class="navbar' not in body
     assert "+919876543210" in body
 
 
@@ -165,7 +167,7 @@ def test_a_number_page_shows_its_sets_figures_and_note(supervisor_client):
     body = supervisor_client.get(reverse("numbers:number_detail", args=[number.pk])).content
     text = body.decode()
     assert "Festive" in text and "Kept for Diwali" in text and "Last 30 days" in text
-    assert "numbers/%d/status/" % number.pk not in text  # no status form for a supervisor
+    assert f"numbers/{number.pk}/status/" not in text  # no status form for a supervisor
 
 
 def test_an_admin_edits_a_number_and_deletes_it_after_confirming(admin_client):
