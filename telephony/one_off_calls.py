@@ -46,6 +46,15 @@ OCA_LOST_WORDS = (
 )
 
 
+class NotSent(Exception):
+    """A read the call needs first (OCA's IVR list) failed: the call was certainly not
+    placed, whatever the error says about timeouts."""
+
+    def __init__(self, error: VendorError):
+        super().__init__(str(error))
+        self.error = error
+
+
 # --- sending ----------------------------------------------------------------------------
 
 
@@ -98,6 +107,10 @@ def send(call: Call, client, *, otp: str = "") -> PlacedCall:
             tts=tts,
         )
     if call.kind == Call.Kind.OCA_IVR:
+        try:
+            client.ivr(p.get("ivr_id", ""))  # make_call checks the variables against it
+        except VendorError as exc:
+            raise NotSent(exc) from exc
         return client.make_call(
             from_number=call.from_number,
             to_number=call.to_number,
@@ -115,6 +128,10 @@ def dial(call: Call, *, otp: str = "", client=None) -> Call:
         placed = send(call, client, otp=otp)
     except InvalidRequest:
         raise
+    except NotSent as exc:
+        words = exc.error.message or str(exc.error)
+        call.finish(Call.Status.FAILED, error=f"Not sent: {words}"[:500])
+        return call
     except VendorError as exc:
         _after_error(call, exc)
         return call

@@ -134,13 +134,14 @@ def sandbox_view(vendor: str, responses: FaultResponses, credential: Callable = 
     return decorator
 
 
-def _lost_key(vendor: str) -> str:
-    return f"sandbox-lost-answer:{vendor}"
+def _lost_key(vendor: str, endpoint: str = "") -> str:
+    return f"sandbox-lost-answer:{vendor}:{endpoint}"
 
 
-def drop_next_answers(vendor: str, count: int = 1):
-    """Lose the answers of `vendor`'s next `count` requests after processing them."""
-    cache.set(_lost_key(vendor), int(count), timeout=3600)
+def drop_next_answers(vendor: str, count: int = 1, endpoint: str = ""):
+    """Lose the answers of `vendor`'s next `count` requests after processing them; with
+    `endpoint` (the path's last part, e.g. "call"), only of requests to it."""
+    cache.set(_lost_key(vendor, endpoint), int(count), timeout=3600)
 
 
 def answer_lost(request, vendor: str) -> bool:
@@ -151,12 +152,14 @@ def answer_lost(request, vendor: str) -> bool:
         kind, options = parse_fault_header(header)
         if kind == "lost" and _take_fault(header, options):
             return True
-    key = _lost_key(vendor)
-    if cache.get(key):
-        try:
-            return cache.decr(key) >= 0
-        except ValueError:  # expired or taken meanwhile
-            return False
+    endpoint = request.path.rstrip("/").rsplit("/", 1)[-1]
+    for key in (_lost_key(vendor, endpoint), _lost_key(vendor)):
+        if cache.get(key):
+            try:
+                if cache.decr(key) >= 0:
+                    return True
+            except ValueError:  # expired or taken meanwhile
+                continue
     return False
 
 
