@@ -348,3 +348,48 @@ URL_SAMPLES.update(
         "numbers:account_sync": lambda: {"account_pk": ProviderAccountFactory(kind="oca").pk},
     }
 )
+
+
+# --- one-off calls and MyOperator panel users (issue 13) ---
+
+
+def sample_call():
+    from telephony.models import Call
+
+    account = ProviderAccountFactory()
+    return Call.objects.create(
+        account=account,
+        kind="oca_ivr",
+        to_number="+6281211122333",
+        reference_id=f"dd-sample-{account.pk}",
+        status="answered",
+        is_final=True,
+    )
+
+
+def sample_myoperator_account_pk():
+    return ProviderAccountFactory(kind="myoperator", config={"company_id": "sample"}, secrets={}).pk
+
+
+def sample_vendor_user():
+    from telephony.models import VendorUser
+
+    account_pk = sample_myoperator_account_pk()
+    return VendorUser.objects.create(
+        account_id=account_pk, vendor_id=f"v{account_pk}", name="Sample agent"
+    )
+
+
+URL_SAMPLES.update(
+    {
+        "telephony:call_detail": lambda: {"pk": sample_call().pk},
+        "telephony:call_check": lambda: {"pk": sample_call().pk},
+        "telephony:vendor_user_index": lambda: {"pk": sample_myoperator_account_pk()},
+        "telephony:vendor_user_create": lambda: {"pk": sample_myoperator_account_pk()},
+        "telephony:vendor_user_sync": lambda: {"pk": sample_myoperator_account_pk()},
+        "telephony:vendor_user_edit": lambda: {
+            "pk": (user := sample_vendor_user()).account_id,
+            "user_pk": user.pk,
+        },
+    }
+)
