@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.apps import apps
 from django.db import connection, transaction
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from telephony.models import CallRecord, CallRollup, bucket_of, reversed_digits
 from telephony.models.cdr import ROLLUP_MEASURES, SHORT_CALL_SECONDS
+from telephony.phone import InvalidNumber, normalize
 
 # Columns the ingest writes, with the width each text column is cut to (a vendor answer
 # is hostile: it does not get to make an INSERT fail).
@@ -147,6 +149,19 @@ def _strip_nul(value):
     return value
 
 
+@lru_cache(maxsize=65536)
+def e164(number: str) -> str:
+    """A number as CallRecord stores it: E.164 when the vendor wrote a valid one with
+    its country code but no "+" (CPaaS: "919876543210"); otherwise as the vendor wrote
+    it (a masked or odd number is kept, never guessed)."""
+    if number.isdigit() and len(number) >= 8:
+        try:
+            return normalize("+" + number, default_region="")
+        except InvalidNumber:
+            return number
+    return number
+
+
 def _row(cdr) -> dict:
     row = {
         name: _text(getattr(cdr, name, ""), width)
@@ -154,6 +169,8 @@ def _row(cdr) -> dict:
         if name != "customer_number_reversed"
     }
     row["status"] = _text(str(cdr.status), 20)
+    row["customer_number"] = e164(row["customer_number"])
+    row["caller_id"] = e164(row["caller_id"])
     row["direction"] = row["direction"] or "outbound"
     row["customer_number_reversed"] = reversed_digits(row["customer_number"])[:32]
     for name in TIME_COLUMNS:
