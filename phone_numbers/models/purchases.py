@@ -8,6 +8,7 @@ moves once, by conditional UPDATE:
                               \\-> failed   (the vendor refused before buying anything)
                               \\-> unknown  (the answer was lost: it may have bought)
     unknown --(re-read the account's numbers)--> done
+    sent, for longer than any answer can take (the process died mid-request) --> the same
 
 Only the request that moves pending -> sent talks to the vendor; a double submit, a
 reload or a second tab finds the row already sent and does nothing. An unknown purchase
@@ -22,6 +23,9 @@ from django.db import models
 from django.utils import timezone
 
 MAX_NUMBERS_PER_PURCHASE = 20
+# Past this, a purchase still "sent" has no request waiting for its answer (the HTTP seam
+# stops reading after three read timeouts): its outcome is unknown.
+STALE_SENT_SECONDS = 300
 
 
 class PurchaseState(models.TextChoices):
@@ -84,6 +88,17 @@ class OmiliaPurchase(models.Model):
         return f"Purchase of {len(self.numbers)} number(s) for {self.group}"
 
     @property
+    def needs_check(self) -> bool:
+        """Unknown, or sent so long ago that nobody is waiting for the answer."""
+        if self.state == PurchaseState.UNKNOWN:
+            return True
+        return (
+            self.state == PurchaseState.SENT
+            and self.sent_at is not None
+            and (timezone.now() - self.sent_at).total_seconds() > STALE_SENT_SECONDS
+        )
+
+    @property
     def purchased_numbers(self) -> list[str]:
         return [item.get("number", "") for item in self.purchased]
 
@@ -119,10 +134,13 @@ class OmiliaPurchase(models.Model):
         self.save(update_fields=["state", "error", "updated_at"])
 
     def settle_unknown(self, owned: set[str]) -> bool:
-        """Record what a re-read of the account found; False if it was not unknown."""
+        """Record what a re-read of the account found; False if another request already
+        did (or the purchase's answer arrived meanwhile)."""
         found = [{"number": n, "id": ""} for n in self.numbers if n in owned]
         missing = [n for n in self.numbers if n not in owned]
-        updated = OmiliaPurchase.objects.filter(pk=self.pk, state=PurchaseState.UNKNOWN).update(
+        if not self.needs_check:
+            return False
+        updated = OmiliaPurchase.objects.filter(pk=self.pk, state=self.state).update(
             state=PurchaseState.DONE,
             purchased=found,
             not_bought=missing,

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from phone_numbers.forms_omilia import AvailableSearchForm, ChooseForm
-from phone_numbers.models import OmiliaPurchase, PurchaseState
-from telephony.vendors.base import InvalidRequest, Rejected, Unavailable, VendorError
+from phone_numbers.models import OmiliaPurchase
+from telephony.vendors.base import InvalidRequest, Unavailable, VendorError
 
 from .omilia_common import admin_only, attach_error, omilia_account, refresh_inventory
 from .omilia_numbers import known_groups
@@ -109,7 +109,7 @@ def buy(request, purchase: OmiliaPurchase):
             "numbers. Check with Omilia before buying again.",
         )
         return
-    except (Rejected, VendorError, InvalidRequest) as exc:
+    except (VendorError, InvalidRequest) as exc:
         # Refused before buying (bad request, access denied, credentials): nothing bought.
         purchase.refuse(getattr(exc, "message", None) or str(exc))
         messages.error(request, f"Omilia refused the purchase: {purchase.error}")
@@ -157,11 +157,12 @@ def omilia_purchase(request, account_pk, token):
 @admin_only
 @require_POST
 def omilia_purchase_check(request, account_pk, token):
-    """An unknown purchase: read the account's numbers and record which were bought."""
+    """An unknown purchase (or one sent long ago and never answered): read the account's
+    numbers and record which were bought."""
     account = omilia_account(account_pk)
     purchase = get_object_or_404(OmiliaPurchase, account=account, token=token)
-    if purchase.state != PurchaseState.UNKNOWN:
-        messages.info(request, "This purchase's outcome is already known.")
+    if not purchase.needs_check:
+        messages.info(request, "This purchase's outcome is known, or its answer is awaited.")
         return redirect("numbers:omilia_purchase", account.pk, purchase.token)
     try:
         owned = {row.number for row in account.client().iter_numbers(page_size=100)}

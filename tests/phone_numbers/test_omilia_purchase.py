@@ -4,10 +4,14 @@ token, whatever the browser sends again; a partial failure shown per number; and
 answer that is checked against the account's numbers instead of being re-sent."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from phone_numbers.models import OmiliaPurchase, PhoneNumber, PurchaseState
+from phone_numbers.models.purchases import STALE_SENT_SECONDS
 from telephony.models import SandboxConfig
 
 from .omilia_pages import demo_omilia_account, page_text, sandbox_numbers, url, vendor_requests
@@ -122,3 +126,27 @@ def test_a_vendor_refusal_is_shown_in_its_words_beside_the_field(admin_client, a
     response = admin_client.get(url("omilia_available", account, **{**SEARCH, "group": "acme"}))
     form = response.context["form"]
     assert form.errors["group"] == ["Access denied to group acme"]
+
+
+def test_a_purchase_left_sent_by_a_dead_request_is_checked_after_a_while_never_resent(
+    admin_client, account
+):
+    chosen = offered(admin_client, account, area="203")[:1]
+    purchase = choose(admin_client, account, chosen)
+    admin_client.post(url("omilia_purchase", account, purchase.token))
+    # As if the process had died between sending and recording the answer.
+    OmiliaPurchase.objects.filter(pk=purchase.pk).update(state=PurchaseState.SENT, purchased=[])
+    check = url("omilia_purchase_check", account, purchase.token)
+
+    admin_client.post(check)  # just sent: its answer may still come
+    purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.SENT
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=STALE_SENT_SECONDS + 5)):
+        waiting = admin_client.get(url("omilia_purchase", account, purchase.token))
+        assert "Omilia never answered this purchase" in page_text(waiting)
+        admin_client.post(url("omilia_purchase", account, purchase.token))  # not pending
+        admin_client.post(check)
+    purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.DONE and purchase.purchased_numbers == chosen
+    assert vendor_requests(account, "PUT", "/api/numbers") == 1
