@@ -260,18 +260,24 @@ def omilia_number_delete(request, account_pk, number):
     context = {
         "account": account,
         "heading": f"Delete {number} from Omilia?",
-        "lead": f"OCP removes {number} from its database"
-        + (
-            " and from its set; calls to it stop reaching its miniApp."
-            if current
-            else "; Dialdesk could not read it first."
-        ),
+        "lead": delete_lead(number, current),
         "details": [(label, value) for label, value in details if value],
         "error": error,
         "confirm_label": f"Delete {number}",
         "cancel_url": numbers_url(account),
     }
     return render(request, "phone_numbers/omilia/confirm_delete.html", context)
+
+
+def delete_lead(number, current) -> str:
+    if current is None:
+        return f"OCP removes {number} from its database; Dialdesk could not read it first."
+    lead = f"OCP removes {number} from its database"
+    if current.set_id:
+        lead += f" and from the set {current.set_name or current.set_id}"
+    if current.mini_app_id:
+        lead += f"; calls to it stop reaching the miniApp {current.mini_app_name}"
+    return lead + "."
 
 
 BULK_DONE = {
