@@ -2,9 +2,7 @@
 client per request, vendor errors put beside the field they are about, and the local
 inventory brought back in line after each change at the vendor."""
 
-import logging
 import re
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404
@@ -12,8 +10,6 @@ from django.shortcuts import get_object_or_404
 from telephony.access import role_required
 from telephony.models import ProviderAccount, VendorKind
 from telephony.vendors.base import InvalidRequest, VendorError
-
-logger = logging.getLogger("phone_numbers")
 
 # Admins manage numbers; every Omilia page needs this permission (DESIGN.md, roles).
 admin_only = role_required("manage_vendors")
@@ -86,14 +82,6 @@ def attach_error(form, exc: Exception, *, fallback: str | None = None) -> None:
         if field is None and fallback in fields:
             field = fallback
         form.add_error(field if field in fields else None, message)
-
-
-@dataclass
-class Outcome:
-    """What one vendor call did, for the page and the toast."""
-
-    ok: bool
-    message: str
 
 
 def report(request, outcome_or_exc, done: str) -> bool:
