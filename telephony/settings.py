@@ -296,6 +296,10 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
+# OCA audio library: an upload larger than this is refused before its body is read
+# (OCA documents no limit; a prompt of a few minutes at 128 kbit/s is a few MB).
+OCA_AUDIO_MAX_MB = 10
+
 # Contact and DND imports: uploads larger than this are refused before their body is read.
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
 # An upload wider than this many columns, or with a longer cell in its first rows, is

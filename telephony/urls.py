@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from .views import (
     accounts,
+    audio,
     auth,
     callbacks,
     calls,
@@ -41,6 +42,11 @@ telephony_patterns = [
     path("callbacks/<int:pk>/cancel/", callbacks.callback_cancel, name="callback_cancel"),
     path("live/", live.live_panel, name="live_panel"),
     path("live/<int:pk>/action/", live.live_action, name="live_action"),
+    path("oca/", audio.oca_index, name="oca_index"),
+    path("oca/<int:pk>/audio/", audio.audio_index, name="audio_index"),
+    path("oca/<int:pk>/audio/upload/", audio.audio_upload, name="audio_upload"),
+    path("oca/<int:pk>/audio/<str:audio_id>/delete/", audio.audio_delete, name="audio_delete"),
+    path("oca/<int:pk>/ivrs/", audio.ivr_index, name="ivr_index"),
     path("jobs/schedules/<int:pk>/run/", jobs.schedule_run, name="schedule_run"),
     path("calls/", calls.call_index, name="call_index"),
     path("calls/new/", calls.call_new, name="call_new"),

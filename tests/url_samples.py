@@ -393,3 +393,20 @@ URL_SAMPLES.update(
         },
     }
 )
+
+
+def sample_oca_account_pk():
+    return ProviderAccountFactory(kind="oca").pk
+
+
+URL_SAMPLES.update(
+    {
+        "telephony:audio_index": lambda: {"pk": sample_oca_account_pk()},
+        "telephony:audio_upload": lambda: {"pk": sample_oca_account_pk()},
+        "telephony:audio_delete": lambda: {
+            "pk": sample_oca_account_pk(),
+            "audio_id": "5f1c03d61fae4001267a0001",
+        },
+        "telephony:ivr_index": lambda: {"pk": sample_oca_account_pk()},
+    }
+)
