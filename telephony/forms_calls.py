@@ -309,13 +309,28 @@ class CallFilterForm(forms.Form):
     number = forms.CharField(
         required=False,
         max_length=32,
-        widget=forms.SearchInput(attrs={"placeholder": "Number contains…"}),
+        widget=forms.SearchInput(attrs={"placeholder": "Digits…"}),
     )
     account = forms.ChoiceField(required=False)
-    kind = forms.ChoiceField(required=False, choices=_choices(Call.Kind.choices, "Any type"))
+    # Short labels: the filter bar gives the number search the room the selects leave.
+    kind = forms.ChoiceField(
+        label="Type",
+        required=False,
+        choices=[
+            ("", "Any type"),
+            ("p2p", "Peer-to-peer"),
+            ("ivr", "MyOperator IVR"),
+            ("click_to_call", "Click-to-call"),
+            ("click2call", "click2call"),
+            ("otp", "OTP"),
+            ("oca_ivr", "OCA IVR"),
+        ],
+    )
     status = forms.ChoiceField(
         required=False,
-        choices=[("", "Any status"), ("open", "Still open")] + list(Call.Status.choices),
+        choices=[("", "Any status"), ("open", "Still open")]
+        + [(value, label) for value, label in Call.Status.choices if value != "accepted"]
+        + [("accepted", "Accepted")],
     )
     day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

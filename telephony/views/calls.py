@@ -26,6 +26,7 @@ from ..forms_calls import (
 from ..htmx import render_page, wants_partial
 from ..models import Call
 from ..one_off_calls import dial, refresh
+from ..phone import InvalidNumber, normalize
 from ..vendors.base import InvalidRequest, VendorError
 
 PAGE_SIZE = 50
@@ -89,6 +90,20 @@ def _already(request, call):
     return redirect("telephony:call_detail", pk=call.pk)
 
 
+def _account_for(accounts, number: str):
+    """With no account chosen: one that dials this number's country (OCA dials
+    Indonesia only; the others are given the rest), else the first."""
+    try:
+        indonesian = normalize(number, default_region="IN").startswith("+62") if number else None
+    except InvalidNumber:
+        indonesian = None
+    if indonesian is not None:
+        fitting = accounts.filter(kind="oca") if indonesian else accounts.exclude(kind="oca")
+        if fitting.exists():
+            return fitting.first()
+    return accounts.first()
+
+
 @role_required("run_campaigns")
 @require_http_methods(["GET", "POST"])
 def call_new(request):
@@ -96,7 +111,9 @@ def call_new(request):
     the account or type changes re-renders the form only); POST places the call once."""
     accounts = callable_accounts()
     source = request.POST if request.method == "POST" else request.GET
-    account = accounts.filter(pk=_int(source.get("account"))).first() or accounts.first()
+    account = accounts.filter(pk=_int(source.get("account"))).first() or _account_for(
+        accounts, source.get("to", "")
+    )
     if account is None:
         return render(request, "telephony/calls/new.html", {"form": None})
     kinds = KINDS_BY_VENDOR[account.kind]
@@ -140,9 +157,11 @@ def call_new(request):
                 return redirect("telephony:call_detail", pk=call.pk)
         status = 400
     context = {"form": form, "account": account, "kind": kind, "catalogue_error": catalogue_error}
-    return render_page(request, "telephony/calls/new.html", context, "call_form") if (
-        request.method == "GET"
-    ) else render(request, "telephony/calls/new.html", context, status=status)
+    return (
+        render_page(request, "telephony/calls/new.html", context, "call_form")
+        if (request.method == "GET")
+        else render(request, "telephony/calls/new.html", context, status=status)
+    )
 
 
 @role_required("run_campaigns")
@@ -265,4 +284,3 @@ def call_index(request):
         "may_place": request.user.has_perm("telephony.run_campaigns"),
     }
     return render_page(request, "telephony/calls/index.html", context, "call_table")
-

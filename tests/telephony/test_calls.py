@@ -323,3 +323,12 @@ def test_reference_ids_are_derived_from_the_person_and_the_form_token(form_token
     assert Call.reference_for(1, form_token) == Call.reference_for(1, form_token)
     assert Call.reference_for(1, form_token) != Call.reference_for(2, form_token)
     assert len(Call.reference_for(1, form_token)) <= 64
+
+
+def test_a_link_with_only_a_number_opens_the_dialog_on_an_account_that_dials_it(
+    supervisor_client,
+):
+    ProviderAccountFactory(kind="myoperator", name="A MyOperator", config={"company_id": "x"})
+    oca = ProviderAccountFactory(kind="oca", name="B OCA")
+    html = dialog(supervisor_client, to="+6281211122333")["html"]
+    assert f'<option value="{oca.pk}" selected' in html and "OCA IVR call" in html
