@@ -89,6 +89,10 @@ class ImportJob(models.Model):
     sheet = models.CharField(max_length=100, blank=True)
     sheets = models.JSONField(default=list, blank=True)
 
+    # The whole file's dry run (importers/summary.py): counts, reasons and samples for a
+    # mapping, shown before the import is committed; progress while it runs.
+    summary = models.JSONField(default=dict, blank=True)
+
     # A running job that has not committed a batch for this long is taken as dead.
     STALL_AFTER = timedelta(minutes=5)
 

@@ -26,6 +26,7 @@ from ..importers import (
     too_large_message,
 )
 from ..importers.reading import DELIMITER_NAMES, encoding_label
+from ..importers.summary import INLINE_BYTES, current, start_summary, summarize
 from ..models import ContactList, DndList, ImportJob
 
 # Room for the multipart framing and the form's other fields around the file itself.
@@ -153,6 +154,13 @@ def import_mapping(request, pk):
     data = request.POST if request.method == "POST" else (request.GET if edited else None)
     form = ImportMappingForm(data, job=job)
     mapping = form.mapping() if form.is_bound and form.is_valid() else job.mapping
+    if request.method == "POST" and "summarize" in request.POST:
+        # A big file: its summary runs as a background job; the page polls it.
+        if form.is_valid():
+            job.mapping = mapping
+            job.save(update_fields=["mapping"])
+            start_summary(job, mapping)
+        return redirect("campaigns:import_mapping", pk=job.pk)
     if request.method == "POST" and form.is_valid():
         job.mapping = form.mapping()
         job.save(update_fields=["mapping"])
@@ -172,6 +180,10 @@ def import_mapping(request, pk):
     first_values = [first[i] if i < len(first) else "" for i in range(len(job.columns))]
     reasons = column_reasons(job, mapping)
     why = [reasons.get(str(i), "") for i in range(len(job.columns))]
+    summary = current(job, mapping)
+    small = job.size_bytes <= INLINE_BYTES
+    if summary is None and small and not form_error and not form.errors:
+        summary = summarize(job, mapping)
     context = {
         "job": job,
         "form": form,
@@ -183,8 +195,18 @@ def import_mapping(request, pk):
         "preview_error": form_error,
         "back_url": _target_url(job.kind, job.target),
         "field_count": sum(1 for target in mapping.values() if target.startswith("field:")),
+        "summary": summary,
+        "summary_percent": _percent(summary),
+        "summary_stale": job.summary and summary is None,
     }
     return render_page(request, "campaigns/import_mapping.html", context, "preview")
+
+
+def _percent(summary) -> int:
+    if not summary or summary.get("state") == "done":
+        return 100 if summary else 0
+    total = summary.get("rows_total") or 0
+    return min(99, int(100 * summary.get("rows_done", 0) / total)) if total else 0
 
 
 def _reread(request, job):
