@@ -1,9 +1,11 @@
 import os
 import socket
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django_q.signals import post_spawn
 
 from .models import UserProfile, WorkerHeartbeat
@@ -56,13 +58,16 @@ def ensure_schedules(sender, **kwargs):
             "repeats": -1,
         },
     )
+    users_sync = {
+        "func": "telephony.tasks_calls.sync_vendor_users",
+        "schedule_type": Schedule.HOURLY,
+        "repeats": -1,
+    }
     Schedule.objects.update_or_create(
         name="MyOperator panel users sync",
-        defaults={
-            "func": "telephony.tasks_calls.sync_vendor_users",
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-        },
+        defaults=users_sync,
+        # First run an hour after it is created, not the moment a worker starts.
+        create_defaults={**users_sync, "next_run": timezone.now() + timedelta(hours=1)},
     )
     Schedule.objects.update_or_create(
         name="One-off calls status check",

@@ -199,7 +199,7 @@ def otp_new(request):
 
 def _record_url(record) -> str:
     """A link to the CDR's own page where the reports app has one."""
-    for name, kwargs in (("telephony:cdr_detail", {"pk": record.pk}),):
+    for name, kwargs in (("reports:call_detail", {"pk": record.pk}),):
         try:
             return reverse(name, kwargs=kwargs)
         except NoReverseMatch:

@@ -332,3 +332,31 @@ def test_a_link_with_only_a_number_opens_the_dialog_on_an_account_that_dials_it(
     oca = ProviderAccountFactory(kind="oca", name="B OCA")
     html = dialog(supervisor_client, to="+6281211122333")["html"]
     assert f'<option value="{oca.pk}" selected' in html and "OCA IVR call" in html
+
+
+def test_a_finished_call_links_to_its_call_record_once_the_cdr_sync_has_it(viewer_client):
+    from telephony.models import CallRecord
+
+    account = ProviderAccountFactory()
+    call = Call.objects.create(
+        account=account,
+        kind="oca_ivr",
+        to_number="+6281211122338",
+        reference_id="dd-record-sample",
+        vendor_call_id="5f1c03d61fae4001267a0099",
+        status="answered",
+        is_final=True,
+    )
+    url = reverse("telephony:call_detail", args=[call.pk])
+    assert "not synced yet" in viewer_client.get(url).content.decode()
+    CallRecord.objects.create(
+        account=account,
+        vendor_call_id="5f1c03d61fae4001267a0099",
+        direction="outbound",
+        status="answered",
+        customer_number="+6281211122338",
+    )
+    page = viewer_client.get(url).content.decode()
+    assert "CDR 5f1c03d61fae4001267a0099" in page and "not synced yet" not in page
+    record = CallRecord.objects.get()
+    assert f'href="/reports/calls/{record.pk}/"' in page

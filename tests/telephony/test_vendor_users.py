@@ -99,3 +99,16 @@ def test_only_admins_manage_panel_users(supervisor_client, viewer_client):
     url = reverse("telephony:vendor_user_index", args=[account.pk])
     assert supervisor_client.get(url).status_code == 403
     assert viewer_client.get(url).status_code == 403
+
+
+def test_the_users_sync_is_scheduled_hourly_and_not_at_every_worker_start(db):
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from telephony.signals import ensure_schedules
+
+    ensure_schedules(sender=None)
+    ensure_schedules(sender=None)
+    schedule = Schedule.objects.get(name="MyOperator panel users sync")
+    assert schedule.func == "telephony.tasks_calls.sync_vendor_users"
+    assert schedule.schedule_type == Schedule.HOURLY and schedule.next_run > timezone.now()
