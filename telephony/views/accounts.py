@@ -21,7 +21,7 @@ from ..htmx import render_page
 from ..models import CallRecord, ProviderAccount, ProviderRequest, SandboxConfig, VendorKind
 from ..sandbox_forms import AccountFaultsForm
 from ..vendors.base import ConnectionCheck, InvalidRequest
-from ..vendors.registry import capabilities_of
+from ..vendors.registry import feature_badges
 
 REQUEST_LOG_SIZE = 100
 
@@ -41,12 +41,10 @@ def short_label(label: str) -> str:
     return label.split(" (")[0]
 
 
-def capability_badges(kind: str) -> list[dict]:
-    """A kind's capabilities with a short label for badges and the full one for titles."""
-    return [
-        {"value": cap.value, "label": cap.label, "short": short_label(cap.label).split(" / ")[0]}
-        for cap in capabilities_of(kind)
-    ]
+def capability_badges(kind: str, account=None) -> list[dict]:
+    """What a user can do with an account of this kind, each linking to where it is done
+    (the registry of implemented features; a feature without its page is not claimed)."""
+    return feature_badges(kind, account)
 
 
 def kind_cards():
@@ -119,7 +117,7 @@ def account_index(request):
         accounts = accounts.of_kind(kind)
     rows = list(accounts)
     for account in rows:
-        account.capability_list = capability_badges(account.kind)
+        account.capability_list = capability_badges(account.kind, account)
         account.kind_short = short_label(account.get_kind_display())
     context = {
         "accounts": rows,
@@ -214,7 +212,7 @@ def account_detail(request, pk):
         {
             "settings_rows": settings_rows,
             "secret_rows": secret_rows,
-            "capabilities": capabilities_of(account.kind),
+            "capabilities": capability_badges(account.kind, account),
         }
     )
     return render(request, "telephony/account_detail.html", context)

@@ -446,7 +446,7 @@ def test_the_detail_page_shows_settings_masked_secrets_and_capabilities(admin_cl
         "One-time code (OTP)": False,
     }
     assert ">set<" in text and ">not set<" in text
-    assert "Numbers and number sets" in text
+    assert "Numbers: search, buy, edit, delete" in text  # a badge of what can be done
     assert reverse("telephony:account_test", args=[account.pk]) in text
     assert 'hx-indicator="#test-spinner"' in text
 
