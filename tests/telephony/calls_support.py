@@ -56,11 +56,11 @@ def fast(transactional_db):
 def lose_answer(settings):
     """lose_answer("oca"): the vendor's next request is processed, then its answer hangs
     past our read timeout (the sandbox's `lost` fault)."""
-    settings.VENDOR_HTTP = {**settings.VENDOR_HTTP, "read_timeout": 0.4, "max_retries": 0}
+    settings.VENDOR_HTTP = {**settings.VENDOR_HTTP, "read_timeout": 1.0, "max_retries": 0}
 
     def lose(vendor: str, endpoint: str):
         config = SandboxConfig.for_vendor(vendor)
-        config.timeout_seconds = 0.8
+        config.timeout_seconds = 1.6
         config.save()
         drop_next_answers(vendor, 1, endpoint)
 

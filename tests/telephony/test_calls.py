@@ -360,3 +360,57 @@ def test_a_finished_call_links_to_its_call_record_once_the_cdr_sync_has_it(viewe
     assert "CDR 5f1c03d61fae4001267a0099" in page and "not synced yet" not in page
     record = CallRecord.objects.get()
     assert f'href="/reports/calls/{record.pk}/"' in page
+
+
+@LIVE
+def test_a_call_whose_answer_was_lost_is_found_in_the_vendors_records_once_it_ended(
+    sandbox_url, fast, lose_answer, supervisor_client
+):
+    mo = make_account(sandbox_url, "myoperator")
+    cpaas = make_account(sandbox_url, "cpaas")
+    agent = agent_of(mo)
+    lose_answer("myoperator", "clickOcall")
+    place(supervisor_client, mo, "click_to_call", "+919833333301", agent=agent.pk)
+    lose_answer("cpaas", "click2call")
+    place(
+        supervisor_client,
+        cpaas,
+        "click2call",
+        "+919833333302",
+        agent_number="+919876543210",
+        caller_id=CPAAS_CALLER_ID,
+        recording_option="off",
+    )
+    for call in Call.objects.all():
+        assert call.status == "unknown" and not call.vendor_call_id
+        poll_until_final(supervisor_client, call)
+        call.refresh_from_db()
+        assert call.status not in ("unknown", "rejected"), (call.kind, call.error)
+        assert call.vendor_call_id and call.error == "" and "Found" in call.note
+    assert sandbox_calls("myoperator", to_number="+919833333301").count() == 1
+    assert sandbox_calls("cpaas", to_number__endswith="9833333302").count() == 1
+
+
+@LIVE
+def test_the_sandbox_can_lose_an_answer_after_placing_the_call(sandbox_url):
+    import requests
+
+    from telephony.vendors.myoperator.sandbox import SANDBOX_CREDENTIALS
+
+    config = SandboxConfig.for_vendor("myoperator")
+    config.timeout_seconds = 0.6
+    config.save()
+    body = {
+        "company_id": SANDBOX_CREDENTIALS["company_id"],
+        "secret_token": SANDBOX_CREDENTIALS["secret_token"],
+        "type": "2",
+        "number": "+919833333303",
+        "public_ivr_id": IVR,
+        "reference_id": "lost-header-1",
+    }
+    headers = {"x-api-key": SANDBOX_CREDENTIALS["x_api_key"], "X-Sandbox-Fault": "lost"}
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{sandbox_url}/myoperator/obd-api-v1", json=body, headers=headers, timeout=0.3
+        )
+    assert sandbox_calls("myoperator", reference_id="lost-header-1").count() == 1
