@@ -22,6 +22,14 @@ COUNT_BOUND = 10_000
 _DIGITS = re.compile(r"[^0-9]")
 
 
+def prefix_range(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range (prefix <= field < next prefix): a plain
+    b-tree index serves it on SQLite and PostgreSQL alike, where LIKE 'x%' needs a
+    NOCASE column (SQLite) or text_pattern_ops (PostgreSQL) to use one."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
 def number_query(text: str, match: str) -> Q | None:
     """A Q for the number box: exact (the E.164 number when it parses), begins with,
     ends with (a prefix search on the reversed digits, so an index serves it) or
@@ -30,9 +38,9 @@ def number_query(text: str, match: str) -> Q | None:
     if not digits:
         return None
     if match == "ends":
-        return Q(customer_number_reversed__startswith=reversed_digits(digits))
+        return prefix_range("customer_number_reversed", reversed_digits(digits))
     if match == "begins":
-        return Q(customer_number__startswith=f"+{digits}")
+        return prefix_range("customer_number", f"+{digits}")
     if match == "contains":
         return Q(customer_number__contains=digits)
     try:
