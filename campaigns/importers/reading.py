@@ -520,12 +520,15 @@ class _LineTooLong(Exception):
     pass
 
 
-def _lines(text, limit: int, flagged: list):
+def _lines(text, limit: int, flagged: list, held: list):
     """The text's lines for csv.reader; a line over `limit` characters is read through in
     pieces (never held whole) and then raises _LineTooLong. A line holding a control
     character or a byte that did not decode sets flagged[0], so only the rows that need
-    it are cleaned (csv.reader reads no further than the row it returns)."""
-    readline, bad = text.readline, _BAD_LINE.search
+    it are cleaned (csv.reader reads no further than the row it returns). `held` keeps
+    the lines of the row being read (the caller empties it after each row): when a quote
+    that never closes runs a cell past the csv module's field limit, they are the lines
+    it swallowed, read again one by one."""
+    readline, bad, hold = text.readline, _BAD_LINE.search, held.append
     while line := readline(limit + 1):
         if len(line) > limit:
             while line and line[-1] not in "\r\n":
@@ -533,6 +536,7 @@ def _lines(text, limit: int, flagged: list):
             raise _LineTooLong
         if bad(line):
             flagged[0] = True
+        hold(line)
         yield line
 
 
@@ -552,23 +556,52 @@ def _csv_rows(fh, info: FileInfo, limits: Limits):
     encoding = info.encoding or "utf-8-sig"
     text = io.TextIOWrapper(fh, encoding=encoding, errors="dialdesk-mark", newline="")
     delimiter = info.delimiter or ","
-    flagged = [False]
+    flagged, held = [False], []
+    clear = held.clear
     while True:
-        reader = csv.reader(_lines(text, limits.line_chars, flagged), delimiter=delimiter)
+        reader = csv.reader(_lines(text, limits.line_chars, flagged, held), delimiter=delimiter)
         try:
             for row in reader:
+                clear()
                 if flagged[0]:
                     flagged[0] = False
                     row = _cleaned(row, encoding)
                 yield row
             return
         except _LineTooLong:
+            clear()
             yield too_long_line(limits.line_chars)
         except csv.Error as exc:
-            if "field limit" in str(exc):
+            lines = held[:]
+            clear()
+            flagged[0] = False
+            if "field limit" in str(exc) and len(lines) > 1:
+                # A quote that never closed ran the cell past the limit: its row is
+                # reported, and every line it swallowed is read again as its own row.
+                yield from _swallowed_lines(lines, delimiter, encoding)
+            elif "field limit" in str(exc):
                 yield too_long_cell(limits.cell_chars, over=csv.field_size_limit())
             else:
                 yield TooBig(f"cannot be read as CSV ({exc})", "Fix it and upload the file again.")
+
+
+def _swallowed_lines(lines: list[str], delimiter: str, encoding: str):
+    """The row that opened a quote (reported), then each line after it as a row. A line
+    that cannot be read alone (it holds a quote of its own) is reported too."""
+    from .quotes import unbalanced_quote
+
+    yield unbalanced_quote()
+    for line in lines[1:]:
+        line = line.rstrip("\r\n")
+        try:
+            row = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error as exc:
+            row = TooBig(f"cannot be read as CSV ({exc})", "Fix it and upload the file again.")
+            row.fatal = False
+        else:
+            if _BAD_LINE.search(line):
+                row = _cleaned(row, encoding)
+        yield row
 
 
 def _xlsx_rows(fh, limits: Limits, strict: bool, sheet: str = ""):

@@ -8,8 +8,10 @@ what dnd_matches would count (new numbers on a DND list), so its figures are the
 ImportJob.tally() shows after the commit. It writes nothing to any list, no error report
 and no custom field: only `ImportJob.summary`, the result and its progress.
 
-A small file is summarised while the mapping page loads; a big one runs as a django-q2
-job (`run_summary`, safe to run twice) whose progress the page polls."""
+A small file is summarised when it is uploaded (or read again with other settings); a
+big one runs as a django-q2 job (`run_summary`, safe to run twice) whose progress the
+page polls. A changed mapping asks for a new summary with one click: the mapping page
+never reads the file on its own (see tests/campaigns/test_upload_limits.py)."""
 
 import csv
 import io
@@ -176,6 +178,16 @@ def _sample(rows: list, row, value, reason):
 def _store(job, summary):
     ImportJob.objects.filter(pk=job.pk).update(summary=summary)
     job.summary = summary
+
+
+def refresh_summary(job, mapping=None) -> dict:
+    """After an upload, a re-read or the user's request: a small file is summarised at
+    once, a big one queued. The mapping page itself never reads the file (a reload or a
+    changed select costs no more for a 100 MB file than for a small one)."""
+    mapping = mapping or job.mapping
+    if job.size_bytes <= INLINE_BYTES:
+        return summarize(job, mapping)
+    return start_summary(job, mapping)
 
 
 def start_summary(job, mapping) -> dict:

@@ -404,7 +404,11 @@ class Book:
                     column, value = cell["column"], cell["value"]
                     last = column
                     if value is None or value == "":
-                        continue
+                        if element.find(FORMULA_TAG) is None or column > max_columns:
+                            continue
+                        # A formula the file saved no value for (written by a program,
+                        # never opened in Excel): named in the rejection, not read as empty.
+                        value = ""
                     if column > max_columns:
                         widest = max(widest, column)
                         continue

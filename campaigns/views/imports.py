@@ -26,7 +26,7 @@ from ..importers import (
     too_large_message,
 )
 from ..importers.reading import DELIMITER_NAMES, encoding_label
-from ..importers.summary import INLINE_BYTES, current, start_summary, summarize
+from ..importers.summary import current, refresh_summary
 from ..models import ContactList, DndList, ImportJob
 
 # Room for the multipart framing and the form's other fields around the file itself.
@@ -96,6 +96,7 @@ def _upload_checked(request, kind, target):
             except UnreadableFile as exc:
                 form.add_error("file" if form.cleaned_data["file"] else "pasted", str(exc))
             else:
+                refresh_summary(job)
                 return redirect("campaigns:import_mapping", pk=job.pk)
         return _upload_page(request, kind, target, form=form, status=200)
     return _upload_page(request, kind, target)
@@ -159,7 +160,7 @@ def import_mapping(request, pk):
         if form.is_valid():
             job.mapping = mapping
             job.save(update_fields=["mapping"])
-            start_summary(job, mapping)
+            refresh_summary(job, mapping)
         return redirect("campaigns:import_mapping", pk=job.pk)
     if request.method == "POST" and form.is_valid():
         job.mapping = form.mapping()
@@ -181,9 +182,6 @@ def import_mapping(request, pk):
     reasons = column_reasons(job, mapping)
     why = [reasons.get(str(i), "") for i in range(len(job.columns))]
     summary = current(job, mapping)
-    small = job.size_bytes <= INLINE_BYTES
-    if summary is None and small and not form_error and not form.errors:
-        summary = summarize(job, mapping)
     context = {
         "job": job,
         "form": form,
@@ -197,7 +195,7 @@ def import_mapping(request, pk):
         "field_count": sum(1 for target in mapping.values() if target.startswith("field:")),
         "summary": summary,
         "summary_percent": _percent(summary),
-        "summary_stale": job.summary and summary is None,
+        "summary_stale": bool(job.summary) and summary is None,
     }
     return render_page(request, "campaigns/import_mapping.html", context, "preview")
 
@@ -229,6 +227,7 @@ def _reread(request, job):
     except UnreadableFile as exc:
         messages.error(request, f"The file cannot be read that way: {exc}")
     else:
+        refresh_summary(job)
         messages.success(request, "The file was read again with those settings.")
     return redirect("campaigns:import_mapping", pk=job.pk)
 

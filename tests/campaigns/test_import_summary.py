@@ -124,11 +124,19 @@ def test_a_dnd_summary_says_which_contacts_the_new_entries_block(contact_list):
     assert job.dnd_matches == 1
 
 
+def post_upload(client, contact_list, data=None):
+    url = reverse("campaigns:contact_import", args=[contact_list.pk])
+    data = MESSY.encode() if data is None else data
+    response = client.post(url, {"file": SimpleUploadedFile("messy.csv", data)})
+    assert response.status_code == 302, response.content[:500]
+    return ImportJob.objects.get(contact_list=contact_list), response["Location"]
+
+
 def test_the_mapping_page_shows_a_small_files_summary_before_the_import(
     supervisor_client, messy_list
 ):
-    job = upload(messy_list, MESSY.encode())
-    response = supervisor_client.get(reverse("campaigns:import_mapping", args=[job.pk]))
+    job, url = post_upload(supervisor_client, messy_list)
+    response = supervisor_client.get(url)
     assert response.status_code == 200
     content = response.content.decode()
     assert "Summary of the whole file" in content
@@ -137,28 +145,32 @@ def test_the_mapping_page_shows_a_small_files_summary_before_the_import(
     assert Contact.objects.count() == 1  # only the one that was there
 
 
-def test_a_changed_mapping_gets_its_own_summary(supervisor_client, messy_list):
-    job = upload(messy_list, MESSY.encode())
-    url = reverse("campaigns:import_mapping", args=[job.pk])
-    supervisor_client.get(url)
-    # The name column as the number: every row is invalid now.
-    response = supervisor_client.get(
-        url, {"col_0": "ignore", "col_1": "number", "col_2": "field:city"}, HTTP_HX_REQUEST="true"
-    )
-    assert response.context["summary"]["counts"]["invalid"] == 9
+def test_a_changed_mapping_asks_for_its_own_summary(supervisor_client, messy_list):
+    job, url = post_upload(supervisor_client, messy_list)
+    # The name column as the number: the summary shown is stale, and says so.
+    changed = {"col_0": "ignore", "col_1": "number", "col_2": "field:city"}
+    response = supervisor_client.get(url, changed, HTTP_HX_REQUEST="true")
+    assert response.context["summary"] is None
+    assert b"The columns changed since the whole file was checked" in response.content
+    supervisor_client.post(url, {**changed, "summarize": "1"})
+    job.refresh_from_db()
+    assert job.mapping["1"] == "number" and not job.started_at
+    assert job.summary["counts"]["invalid"] == 9
 
 
 def test_a_big_file_is_summarised_by_a_background_job_with_progress(
     supervisor_client, messy_list, monkeypatch
 ):
     monkeypatch.setattr(summary_module, "INLINE_BYTES", 0)
-    monkeypatch.setattr("campaigns.views.imports.INLINE_BYTES", 0)
-    job = upload(messy_list, MESSY.encode())
-    url = reverse("campaigns:import_mapping", args=[job.pk])
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
+    job, url = post_upload(supervisor_client, messy_list)
+    job.refresh_from_db()
+    assert job.summary["state"] == "queued"
+    assert queued == [("campaigns.importers.summary.run_summary", job.pk)]
     page = supervisor_client.get(url).content.decode()
-    assert "Check the whole file" in page and "data-count" not in page
-    form = {"col_0": "number", "col_1": "name", "col_2": "field:city", "summarize": "1"}
-    assert supervisor_client.post(url, form).status_code == 302  # run at once (sync in tests)
+    assert "Waiting for a background worker" in page and 'hx-trigger="every 2s"' in page
+    summary_module.run_summary(job.pk)  # what the worker runs
     job.refresh_from_db()
     assert job.summary["state"] == "done" and job.summary["rows_done"] == 10
     assert not job.started_at and Contact.objects.count() == 1
