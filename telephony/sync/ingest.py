@@ -47,6 +47,7 @@ NUMBER_COLUMNS = ("duration_seconds", "billable_seconds")
 LINK_COLUMNS = ("call_id", "campaign_id", "attempt_id", "contact_id")
 # Compared with the stored row to tell "updated" from "unchanged".
 COMPARED = (*TEXT_WIDTHS, *TIME_COLUMNS, *NUMBER_COLUMNS, *LINK_COLUMNS, "raw")
+PLAIN_COMPARED = tuple(name for name in COMPARED if name != "raw")
 INSERTED = ("account_id", *COMPARED, "synced_at")
 UPDATED = tuple(name for name in COMPARED if name != "vendor_call_id") + ("synced_at",)
 # How many vendor ids one lookup query carries (SQLite's variable limit is far above).
@@ -130,13 +131,13 @@ def _utc(value):
     return value.astimezone(UTC)
 
 
-def _clean_json(value):
-    """The raw record as JSON PostgreSQL can store (no NUL), round-tripped once so the
-    comparison with the stored copy is like for like."""
+def _raw_json(value) -> str:
+    """The raw record as JSON text PostgreSQL can store (no NUL), dumped once: the text
+    is what is written; it is parsed again only to compare with a stored copy."""
     text = json.dumps(value if isinstance(value, dict) else {"value": value}, default=str)
     if "\\u0000" in text:
         text = json.dumps(_strip_nul(json.loads(text)))
-    return json.loads(text)
+    return text
 
 
 def _strip_nul(value):
@@ -179,12 +180,15 @@ def _row(cdr) -> dict:
         row[name] = _seconds(getattr(cdr, name, 0))
     for name in LINK_COLUMNS:
         row[name] = None
-    row["raw"] = _clean_json(getattr(cdr, "raw", None) or {})
+    row["raw"] = _raw_json(getattr(cdr, "raw", None) or {})
     return row
 
 
 def _same(old: dict, new: dict) -> bool:
-    return all(old[name] == new[name] for name in COMPARED)
+    """The stored row says what this copy says (raw last: the only costly comparison)."""
+    return all(old[name] == new[name] for name in PLAIN_COMPARED) and old["raw"] == json.loads(
+        new["raw"]
+    )
 
 
 # --- reads ----------------------------------------------------------------------------
@@ -198,16 +202,32 @@ def _lock_account(account_id: int):
         cursor.execute("UPDATE telephony_provideraccount SET id = id WHERE id = %s", [account_id])
 
 
+def _select(sql: str, values: list, *before) -> list:
+    """Rows of `sql` (its `{marks}` an IN list) for `values`, chunked. Plain SQL, not the
+    ORM: a batch's lookups carry thousands of parameters, and on the ingest's hot path
+    the ORM's per-parameter work costs more than the indexed lookup itself."""
+    found = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            cursor.execute(sql.format(marks=", ".join(["%s"] * len(chunk))), [*before, *chunk])
+            found += cursor.fetchall()
+    return found
+
+
 def _existing(account_id: int, vendor_call_ids: list) -> dict:
+    table = CallRecord._meta.db_table
+    ids = _select(
+        f"SELECT id FROM {table} WHERE account_id = %s AND vendor_call_id IN ({{marks}})",  # noqa: S608
+        vendor_call_ids,
+        account_id,
+    )
+    if not ids:
+        return {}
     found = {}
-    for start in range(0, len(vendor_call_ids), LOOKUP_CHUNK):
-        chunk = vendor_call_ids[start : start + LOOKUP_CHUNK]
-        for old in CallRecord.objects.filter(
-            account_id=account_id, vendor_call_id__in=chunk
-        ).values("id", *COMPARED):
-            for name in TIME_COLUMNS:
-                old[name] = _utc(old[name])
-            found[old["vendor_call_id"]] = old
+    for old in CallRecord.objects.filter(pk__in=[row[0] for row in ids]).values("id", *COMPARED):
+        for name in TIME_COLUMNS:
+            old[name] = _utc(old[name])
+        found[old["vendor_call_id"]] = old
     return found
 
 
@@ -220,24 +240,43 @@ def _link(account, rows: dict, existing: dict, campaign) -> None:
     Campaign = apps.get_model("campaigns", "Campaign")
     Target = apps.get_model("campaigns", "CampaignTarget")
     Call = apps.get_model("telephony", "Call")
+    attempts = Attempt._meta.db_table
+    targets = Target._meta.db_table
+    campaigns_table = Campaign._meta.db_table
+    calls_table = Call._meta.db_table
+    attempt_sql = (
+        f"SELECT a.id, a.campaign_id, t.contact_id, a.reference_id, a.vendor_call_id "  # noqa: S608
+        f"FROM {attempts} a JOIN {targets} t ON t.id = a.target_id "
+    )
     references = sorted({row["reference_id"] for row in rows.values() if row["reference_id"]})
-    by_reference, by_vendor_id, calls, calls_by_vendor_id = {}, {}, {}, {}
-    link_fields = ("id", "campaign_id", "target__contact_id", "reference_id", "vendor_call_id")
-    for chunk in _chunks(references):
-        for attempt in Attempt.objects.filter(reference_id__in=chunk).values(*link_fields):
-            by_reference[attempt["reference_id"]] = attempt
-        calls.update(Call.objects.filter(reference_id__in=chunk).values_list("reference_id", "id"))
-    unmatched = [key[:64] for key, row in rows.items() if row["reference_id"] not in by_reference]
-    for chunk in _chunks(unmatched):
-        for attempt in Attempt.objects.filter(
-            campaign__account_id=account.pk, vendor_call_id__in=chunk
-        ).values(*link_fields):
-            by_vendor_id[attempt["vendor_call_id"]] = attempt
-        calls_by_vendor_id.update(
-            Call.objects.filter(account_id=account.pk, vendor_call_id__in=chunk).values_list(
-                "vendor_call_id", "id"
-            )
+    by_reference = {
+        found[3]: found
+        for found in _select(attempt_sql + "WHERE a.reference_id IN ({marks})", references)
+    }
+    calls = dict(
+        _select(
+            f"SELECT reference_id, id FROM {calls_table} WHERE reference_id IN ({{marks}})",  # noqa: S608
+            references,
         )
+    )
+    unmatched = [key[:64] for key, row in rows.items() if row["reference_id"] not in by_reference]
+    by_vendor_id = {
+        found[4]: found
+        for found in _select(
+            attempt_sql + f"JOIN {campaigns_table} c ON c.id = a.campaign_id "
+            "WHERE c.account_id = %s AND a.vendor_call_id IN ({marks})",
+            unmatched,
+            account.pk,
+        )
+    }
+    calls_by_vendor_id = dict(
+        _select(
+            f"SELECT vendor_call_id, id FROM {calls_table} "  # noqa: S608
+            "WHERE account_id = %s AND vendor_call_id IN ({marks})",
+            unmatched,
+            account.pk,
+        )
+    )
     vendor_campaigns = sorted(
         {row["vendor_campaign_id"] for row in rows.values() if row["vendor_campaign_id"]}
     )
@@ -250,9 +289,7 @@ def _link(account, rows: dict, existing: dict, campaign) -> None:
     for key, row in rows.items():
         attempt = by_reference.get(row["reference_id"]) or by_vendor_id.get(key[:64])
         if attempt:
-            row["attempt_id"] = attempt["id"]
-            row["campaign_id"] = attempt["campaign_id"]
-            row["contact_id"] = attempt["target__contact_id"]
+            row["attempt_id"], row["campaign_id"], row["contact_id"] = attempt[:3]
         row["campaign_id"] = (
             row["campaign_id"] or campaign_id or campaigns.get(row["vendor_campaign_id"])
         )
@@ -287,19 +324,45 @@ def _chunks(items: list):
 # --- writes ---------------------------------------------------------------------------
 
 
-def _db_value(name: str, value):
-    if name == "raw":
-        return json.dumps(value)
-    if name in (*TIME_COLUMNS, "synced_at") and connection.vendor == "sqlite":
-        return connection.ops.adapt_datetimefield_value(value)
+DATETIMES = frozenset((*TIME_COLUMNS, "synced_at"))
+
+
+def _sqlite_datetime(value):
+    """What Django writes for an aware datetime on SQLite (UTC, naive, str()), without
+    its per-value setting lookups (this runs for every time of every row)."""
+    return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _db_value(name: str, value, sqlite: bool | None = None):
+    if sqlite is None:
+        sqlite = connection.vendor == "sqlite"
+    if sqlite and name in DATETIMES:
+        return _sqlite_datetime(value)
     return value
+
+
+def _db_rows(rows: list, names: tuple, extra=()) -> list:
+    sqlite = connection.vendor == "sqlite"
+    if not sqlite:
+        return [[*(row[name] for name in names), *(row[name] for name in extra)] for row in rows]
+    times = [name in DATETIMES for name in names]
+    return [
+        [
+            *(
+                _sqlite_datetime(row[name]) if is_time else row[name]
+                for name, is_time in zip(names, times, strict=True)
+            ),
+            *(row[name] for name in extra),
+        ]
+        for row in rows
+    ]
 
 
 def _insert(rows: list) -> None:
     if not rows:
         return
     table = CallRecord._meta.db_table
-    values = [[_db_value(name, row[name]) for name in INSERTED] for row in rows]
+    values = _db_rows(rows, INSERTED)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             _copy(cursor, table, INSERTED, values)
@@ -322,7 +385,7 @@ def _update(rows: list) -> None:
         return
     table = CallRecord._meta.db_table
     assignments = ", ".join(f"{name} = %s" for name in UPDATED)
-    values = [[*(_db_value(name, row[name]) for name in UPDATED), row["id"]] for row in rows]
+    values = _db_rows(rows, UPDATED, extra=("id",))
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", values)  # noqa: S608
 
