@@ -6,7 +6,9 @@ Buckets come back in UTC and are placed in the viewer's zone here, in Python: a 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from django.db import connections
 
 from telephony.models import ProviderAccount
 from telephony.models.cdr import ROLLUP_MEASURES, CallRollup
@@ -65,10 +67,46 @@ def totals(period: Period, filters: dict) -> dict:
 
 
 def bucket_rows(period: Period, filters: dict, by_status: bool = True) -> list[dict]:
-    """Measures per (bucket, status) in the range: one GROUP BY over the rollups."""
+    """Measures per (bucket, status) in the range: one GROUP BY over the rollups. At most
+    96 buckets a day x the statuses, however many calls the rollups sum up."""
     rows = rollups(period, filters)
     keys = ("bucket", "status") if by_status else ("bucket",)
-    return list(rows.order_by().values(*keys).annotate(**rows.measures()))
+    grouped = rows.order_by().values(*keys).annotate(**rows.measures())
+    # Read through the cursor: Django's per-row converters (a datetime parse per row on
+    # SQLite) cost more than the query; a bucket repeats for every status, so it is
+    # parsed once here.
+    sql, params = grouped.query.sql_with_params()
+    names = [*keys, *ROLLUP_MEASURES]
+    buckets: dict = {}
+    with connections[grouped.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        result = []
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            stamp = row["bucket"]
+            if stamp not in buckets:
+                buckets[stamp] = _as_utc(stamp)
+            row["bucket"] = buckets[stamp]
+            result.append(row)
+    return result
+
+
+def _as_utc(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LocalTimes(dict):
+    """bucket (UTC) -> the same instant in the viewer's zone, converted once per bucket."""
+
+    def __init__(self, tz):
+        super().__init__()
+        self.tz = tz
+
+    def __missing__(self, bucket):
+        local = self[bucket] = bucket.astimezone(self.tz)
+        return local
 
 
 @dataclass
@@ -82,6 +120,7 @@ class Overview:
     acd: list = field(default_factory=list)
     split: list = field(default_factory=list)  # (status, label, calls)
     heatmap: list = field(default_factory=list)  # 7 rows of 24 (answered, calls)
+    rows: list = field(default_factory=list)  # the (bucket, status) rows, for group_by
 
     def chart_data(self) -> dict:
         statuses = [s for s in STATUS_ORDER if s in self.by_status] + sorted(
@@ -139,9 +178,13 @@ def overview(period: Period, filters: dict) -> Overview:
     split: dict[str, int] = defaultdict(int)
     heat = [[[0, 0] for _ in range(24)] for _ in range(7)]
     current = _zero()
+    local_of = LocalTimes(period.tz)
+    slot_cache: dict = {}
     for row in rows:
-        local = row["bucket"].astimezone(period.tz)
-        slot = index.get(slot_of(local, period.hourly))
+        local = local_of[row["bucket"]]
+        slot = slot_cache.get(row["bucket"], -1)
+        if slot == -1:
+            slot = slot_cache[row["bucket"]] = index.get(slot_of(local, period.hourly))
         if slot is None:
             continue
         _add(current, row)
@@ -166,6 +209,7 @@ def overview(period: Period, filters: dict) -> Overview:
             key=lambda item: -item[2],
         ),
         heatmap=heat,
+        rows=rows,
     )
 
 
@@ -191,12 +235,14 @@ def _names(by: str, keys) -> dict:
     return {}
 
 
-def group_by(period: Period, filters: dict, by: str) -> list[GroupRow]:
-    """The group-by table's rows, unsorted (see sort_rows)."""
+def group_by(period: Period, filters: dict, by: str, rows=None) -> list[GroupRow]:
+    """The group-by table's rows, unsorted (see sort_rows). `rows`: the overview's
+    bucket rows, which day and hour groups reuse rather than query again."""
     if by in ("day", "hour"):
         merged: dict[str, dict] = defaultdict(_zero)
-        for row in bucket_rows(period, filters, by_status=False):
-            local = row["bucket"].astimezone(period.tz)
+        local_of = LocalTimes(period.tz)
+        for row in rows if rows is not None else bucket_rows(period, filters, by_status=False):
+            local = local_of[row["bucket"]]
             _add(merged[f"{local:%Y-%m-%d}" if by == "day" else f"{local:%H}:00"], row)
         return [GroupRow(key, key, measures) for key, measures in merged.items()]
     rows = rollups(period, filters)
