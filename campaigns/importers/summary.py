@@ -218,7 +218,16 @@ def run_summary(job_id):
         now = timezone.now()
         if (now - last[0]).total_seconds() >= 1:
             last[0] = now
+            if not ImportJob.objects.filter(pk=job.pk, task_id="", started_at=None).exists():
+                raise _ImportStarted  # the import itself now reads the file: no second pass
             with transaction.atomic():
                 _store(job, summary)
 
-    summarize(job, mapping, progress)
+    try:
+        summarize(job, mapping, progress)
+    except _ImportStarted:
+        return
+
+
+class _ImportStarted(Exception):
+    pass
