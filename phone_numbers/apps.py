@@ -28,7 +28,7 @@ def ensure_schedules(sender, **kwargs):
         defaults={
             "func": "phone_numbers.tasks.apply_health_rules",
             "schedule_type": Schedule.MINUTES,
-            "minutes": 30,
+            "minutes": 15,
             "repeats": -1,
         },
     )

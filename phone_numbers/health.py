@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Case, F, Max, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from telephony.models.cdr import BUCKET_SECONDS, CallRollup, bucket_of
@@ -98,6 +98,17 @@ class Figures:
     def blocking_text(self) -> str:
         return percent(self.blocking_share)
 
+    def as_json(self) -> dict:
+        return {name: getattr(self, name) for name in MEASURES} | {"blocking": self.blocking}
+
+    @classmethod
+    def from_json(cls, data) -> "Figures":
+        data = data if isinstance(data, dict) else {}
+        figures = cls(**{name: int(data.get(name) or 0) for name in MEASURES})
+        blocking = data.get("blocking") if isinstance(data.get("blocking"), dict) else {}
+        figures.blocking = {status: int(blocking.get(status) or 0) for status in BLOCKING_STATUSES}
+        return figures
+
     @property
     def blocking_total(self) -> int:
         return sum(self.blocking.values())
@@ -112,6 +123,19 @@ class Health:
     """One number's figures per window (days -> Figures) and its trend."""
 
     windows: dict
+    last_used: object = None  # the latest bucket with a call in the last 30 days
+
+    def as_json(self) -> dict:
+        """{} for a number without calls in 30 days: most of an inventory, written never."""
+        if not self.month.calls:
+            return {}
+        return {str(days): self.windows[days].as_json() for days in WINDOWS}
+
+    @classmethod
+    def from_json(cls, data) -> "Health":
+        """The figures the health job stored on a number (empty before its first run)."""
+        data = data if isinstance(data, dict) else {}
+        return cls({days: Figures.from_json(data.get(str(days))) for days in WINDOWS})
 
     def __getitem__(self, days) -> Figures:
         return self.windows[days]
@@ -228,12 +252,15 @@ def figures_for(numbers, now=None) -> dict[int, Health]:
         )
         .order_by()
         .values("account_id", "caller_id")
-        .annotate(**aggregates)
+        .annotate(**aggregates, last_used=Max(Case(When(calls__gt=0, then=F("bucket")))))
     )
     for row in rows:
         pk = by_key.get((row["account_id"], row["caller_id"]))
         if pk is None:
             continue
+        last_used = result[pk].last_used
+        if row["last_used"] is not None and (last_used is None or row["last_used"] > last_used):
+            result[pk].last_used = row["last_used"]
         for days in WINDOWS:
             figures = result[pk].windows[days]
             for name in MEASURES:
@@ -244,11 +271,14 @@ def figures_for(numbers, now=None) -> dict[int, Health]:
 
 
 def apply_rules(batch_size: int = 500, now=None) -> tuple[int, int]:
-    """Set or clear health_flag on every number by the rules; returns (flagged, cleared).
-    Writes only the rows whose flag changes, so a second run writes nothing."""
+    """The health job: for every number, store its figures (what the health page shows),
+    move last_used_at on, and set or clear health_flag by the rules. Returns (flagged,
+    cleared). A number's row is written only when its figures, flag or last use changed;
+    health_checked_at (when the figures were confirmed) moves in one UPDATE a batch."""
     config = rules()
     flagged = cleared = 0
     last = 0
+    checked = timezone.now()
     while True:
         batch = list(PhoneNumber.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
         if not batch:
@@ -256,28 +286,33 @@ def apply_rules(batch_size: int = 500, now=None) -> tuple[int, int]:
         last = batch[-1].pk
         health = figures_for(batch, now)
         for number in batch:
+            changes = {}
+            figures = health[number.pk].as_json()
+            if figures != number.health_figures:
+                changes["health_figures"] = figures
             flag = health[number.pk].flag(config)[:200]
-            if flag == number.health_flag:
-                continue
-            PhoneNumber.objects.filter(pk=number.pk).update(
-                health_flag=flag, updated_at=timezone.now()
-            )
-            if flag:
-                flagged += 1
-            else:
-                cleared += 1
+            if flag != number.health_flag:
+                changes["health_flag"] = flag
+                if flag:
+                    flagged += 1
+                else:
+                    cleared += 1
+            used = health[number.pk].last_used
+            if used is not None and (number.last_used_at is None or used > number.last_used_at):
+                changes["last_used_at"] = used
+            if changes:
+                PhoneNumber.objects.filter(pk=number.pk).update(**changes)
+        PhoneNumber.objects.filter(pk__in=[number.pk for number in batch]).update(
+            health_checked_at=checked
+        )
     return flagged, cleared
 
 
 def unused(queryset=None, now=None):
-    """Numbers held at least `unused_days` (by acquired_at) with no call in that time."""
-    days = rules()["unused_days"]
-    start = window_end(now) - timedelta(days=days)
-    used = CallRollup.objects.filter(
-        Q(caller_id=OuterRef("number")) | Q(caller_id=Substr(OuterRef("number"), 2)),
-        account=OuterRef("account"),
-        bucket__gte=start,
-        calls__gt=0,
-    )
+    """Numbers held at least `unused_days` (by acquired_at) with no call in that time, by
+    last_used_at, which the health job keeps (so the list is as fresh as its last run)."""
+    start = window_end(now) - timedelta(days=rules()["unused_days"])
     numbers = PhoneNumber.objects.all() if queryset is None else queryset
-    return numbers.filter(acquired_at__lte=start).filter(~Exists(used))
+    return numbers.filter(acquired_at__lte=start).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=start)
+    )

@@ -153,6 +153,13 @@ class PhoneNumber(models.Model):
         max_length=10, choices=NumberSource.choices, default=NumberSource.MANUAL
     )
     acquired_at = models.DateTimeField(null=True, blank=True)
+    # The latest rollup bucket with a call from it, kept by the health job: the "unused
+    # for 30 days" list reads this instead of probing the rollups for every number.
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The health job's figures per window (phone_numbers.health.Health.as_json), so the
+    # health page of any number of calls reads 50 small rows, not 30 days of rollups.
+    health_figures = models.JSONField(default=dict, blank=True, editable=False)
+    health_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -178,6 +185,7 @@ class PhoneNumber(models.Model):
             models.Index(fields=["kind", "id"], name="phonenumber_kind_idx"),
             models.Index(fields=["country", "id"], name="phonenumber_country_idx"),
             models.Index(fields=["group", "id"], name="phonenumber_group_idx"),
+            models.Index(fields=["acquired_at", "id"], name="phonenumber_acquired_idx"),
         ]
 
     def __str__(self):

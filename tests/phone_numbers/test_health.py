@@ -154,6 +154,9 @@ def test_numbers_held_30_days_without_a_call_are_listed_as_unused(time_machine):
     )
     PhoneNumber.objects.filter(pk=new.pk).update(acquired_at=NOW - timedelta(days=3))
     calls(account, busy.number.lstrip("+"), 1, days=20, seed=8)
+    apply_rules()  # the health job keeps last_used_at, which the list reads
+    busy.refresh_from_db()
+    assert busy.last_used_at is not None
     assert list(unused()) == [idle]
 
 
@@ -162,12 +165,17 @@ def test_a_viewer_reads_the_health_page_with_the_figures(viewer_client, time_mac
     account = myoperator_account(name="Mumbai DIDs")
     (number,) = add_numbers(account, ["+919876543210"], acquired_at=NOW - timedelta(days=40))
     calls(account, number.number, 20, answered_share=1.0, days=1, seed=9)
+    before = viewer_client.get(reverse("numbers:health")).content.decode()
+    assert "No figures yet" in before
+    apply_rules()  # the health job stores the figures the page shows
     response = viewer_client.get(reverse("numbers:health"))
     body = response.content.decode()
     assert response.status_code == 200
     assert "+919876543210" in body and "Mumbai DIDs" in body
     row = response.context["page"].rows[0]
     assert row.health.day.calls == 20 and row.health.day.asr_text == "100%"
+    assert row.health.as_json() == figures_for([number])[number.pk].as_json()
+    assert "Figures as of" in body
     assert reverse("numbers:number_detail", args=[number.pk]) not in body  # no inventory link
 
 
