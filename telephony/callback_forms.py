@@ -94,6 +94,7 @@ class CallbackForm(LocalMomentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = cpaas_accounts()
+        self.fields["account"].label_from_instance = lambda account: account.name
         catalogue = sorted(
             {number for account in cpaas_accounts() for number in account.caller_id_catalogue}
         )

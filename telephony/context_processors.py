@@ -13,7 +13,7 @@ NAVIGATION = [
     ("Calls", "telephony:call_index", "view_reports"),
     ("Reports", "reports:overview", "view_reports"),
     ("Callbacks", "telephony:callback_index", "view_reports"),
-    ("Audio and IVRs", "telephony:oca_index", "run_campaigns"),
+    ("Audio", "telephony:oca_index", "run_campaigns"),
     ("Numbers", "numbers:number_index", "run_campaigns"),
     ("Vendor accounts", "telephony:account_index", "manage_vendors"),
     ("Users", "telephony:user_index", "manage_users"),
