@@ -18,6 +18,8 @@ from django.db.models.functions import Coalesce
 from campaigns.clock import attempt_reference, local_day_bounds
 
 from .outcomes import settle_target
+from .rotation import HINT as ROTATION_HINT
+from .rotation import NoCallerId, Rotation
 
 # Attempts that count against the daily cap: everything that may have rung the number.
 NOT_COUNTED = ("queued", "rejected")
@@ -97,9 +99,40 @@ class Claims:
             )
         if not chosen:
             return []
-        return self.take(chosen, now)
+        callers = {}
+        if self.rotation.active:
+            callers = self.pick_callers(chosen, now)
+            chosen = [target_id for target_id in chosen if target_id in callers]
+            if not chosen:
+                return []
+        return self.take(chosen, now, callers)
 
-    def take(self, ids, now) -> list:
+    @property
+    def rotation(self):
+        if getattr(self, "_rotation", None) is None:
+            self._rotation = Rotation(self.campaign)
+        return self._rotation
+
+    def pick_callers(self, ids, now) -> dict[int, str]:
+        """A caller id for each target (rotation.py), in claim order; none left: the
+        campaign pauses with the reason and nothing is claimed."""
+        from campaigns.models import CampaignTarget
+
+        rows = {
+            row[0]: row
+            for row in CampaignTarget.objects.filter(pk__in=ids).values_list(
+                "id", "number", "fields"
+            )
+        }
+        try:
+            return self.rotation.pick([rows[i] for i in ids if i in rows], now)
+        except NoCallerId as exc:
+            self.halted = True
+            self.stopped = True
+            self.campaign.pause_for_vendor(exc.words, ROTATION_HINT, by="setup")
+            return {}
+
+    def take(self, ids, now, callers=None) -> list:
         from campaigns.models import CampaignAttempt, CampaignTarget
 
         campaign = self.campaign
@@ -142,6 +175,7 @@ class Claims:
                         reference_id=attempt_reference(
                             campaign.pk, campaign.run, target.pk, number
                         ),
+                        caller_id=(callers or {}).get(target.pk, campaign.caller_id),
                         status=CampaignAttempt.Status.DIALING,
                         created_at=now,
                         dialed_at=now,
@@ -154,6 +188,11 @@ class Claims:
                 ):
                     reuse.append(attempt.pk)
                     attempt.status = CampaignAttempt.Status.DIALING
+                    if not attempt.caller_id and callers and target.pk in callers:
+                        attempt.caller_id = callers[target.pk]
+                        CampaignAttempt.objects.filter(pk=attempt.pk).update(
+                            caller_id=attempt.caller_id
+                        )
                 else:
                     self.adopt(target, attempt, now)
                     continue

@@ -23,6 +23,7 @@ from telephony.vendors.base import (
 )
 
 from .probe import Probe
+from .rotation import wire_caller_id
 
 logger = logging.getLogger("campaigns.engine")
 
@@ -91,8 +92,9 @@ class Dialer:
                 client.http.session.close()
             self._clients.clear()
 
-    def dial(self, target, reference_id: str):
-        """Place the call; returns a PlacedCall or raises a VendorError/InvalidRequest."""
+    def dial(self, target, reference_id: str, caller_id: str = ""):
+        """Place the call from `caller_id` (the attempt's: a rotated inventory number, or
+        the campaign's); returns a PlacedCall or raises a VendorError/InvalidRequest."""
         raise NotImplementedError
 
     def outcomes(self, attempts):
@@ -108,15 +110,16 @@ class MyOperatorDialer(Dialer):
         # The first call is a probe of the IVR id (probe.py): the vendor has no IVR list.
         self.probe = Probe(campaign)
 
-    def dial(self, target, reference_id):
+    def dial(self, target, reference_id, caller_id=""):
         campaign = self.campaign
+        caller = wire_caller_id("myoperator", caller_id or campaign.caller_id)
 
         def call():
             return self.client.call_ivr(
                 number=target.number,
                 public_ivr_id=campaign.ivr_id,
                 reference_id=reference_id,
-                caller_id=campaign.caller_id or None,
+                caller_id=caller or None,
                 group=campaign.caller_group or None,
                 region=campaign.caller_region or None,
             )
@@ -145,14 +148,14 @@ class OcaDialer(Dialer):
     resends_lost_requests = False
     per_call_outcomes = True
 
-    def dial(self, target, reference_id):
+    def dial(self, target, reference_id, caller_id=""):
         campaign = self.campaign
         try:
             self.client.ivr(campaign.ivr_id)  # read once per client; make_call checks it
         except VendorError as exc:
             raise NotSent(exc) from exc
         return self.client.make_call(
-            from_number=campaign.caller_id,
+            from_number=wire_caller_id("oca", caller_id or campaign.caller_id),
             to_number=target.number,
             ivr_id=campaign.ivr_id,
             variables=campaign.ivr_values_for(target.values()),

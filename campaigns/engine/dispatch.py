@@ -313,7 +313,7 @@ class Runner(Claims, Idle):
             )
             return
         try:
-            placed = self.dialer.dial(target, attempt.reference_id)
+            placed = self.dialer.dial(target, attempt.reference_id, caller_id=attempt.caller_id)
         except NotSent as exc:
             self.failed(attempt, exc.error, sent=False, target=target)
         except (VendorError, InvalidRequest) as exc:

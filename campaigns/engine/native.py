@@ -28,6 +28,8 @@ from django.utils import timezone
 from campaigns.models.pushes import vendor_field
 from telephony.vendors.cpaas import errors as cpaas_errors
 
+from .rotation import wire_caller_id
+
 log = logging.getLogger("campaigns")
 
 # Our normalized retry statuses -> the vendor's DIALSTATUS names. Asterisk records both
@@ -100,7 +102,7 @@ def create_arguments(campaign, *, list_id: str, dnd_list_id: str, now=None) -> d
         "list_id": list_id,
         "dnd_list_id": dnd_list_id,
         "campaign_name": vendor_campaign_name(campaign),
-        "caller_id": campaign.caller_id,
+        "caller_id": wire_caller_id("cpaas", campaign.caller_id),
         "start": start,
         "end": campaign.ends_at,
         "time_zone": campaign.time_zone,

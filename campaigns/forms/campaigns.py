@@ -27,6 +27,7 @@ from ..engine import WEEKDAY_NAMES
 from ..models import Campaign, ContactList, DndList
 from ..models.campaigns import BUILTIN_FIELDS, RETRYABLE_STATUSES
 from ..models.preview import MAX_CALLS_PER_MINUTE, VENDOR_KINDS
+from .caller_ids import CallerIdFields
 
 # Problems that stop a save; the others only stop Start.
 BLOCKING = {
@@ -165,7 +166,7 @@ class FeedbackBoundField(BoundField):
         return self.form.message_for(self.name)
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(CallerIdFields, forms.ModelForm):
     bound_field_class = FeedbackBoundField
     account = forms.ModelChoiceField(
         queryset=ProviderAccount.objects.none(),
@@ -238,6 +239,10 @@ class CampaignForm(forms.ModelForm):
             "caller_id",
             "caller_region",
             "caller_group",
+            "caller_source",
+            "caller_strategy",
+            "caller_set",
+            "caller_pool",
             "contact_lists",
             "dnd_lists",
             "time_zone",
@@ -267,6 +272,8 @@ class CampaignForm(forms.ModelForm):
             "caller_id": "Caller id",
             "caller_region": "Region",
             "caller_group": "Group",
+            "caller_source": "Calls go out from",
+            "caller_strategy": "Rotation",
             "window_start": "Daily window from",
             "window_end": "to",
             "contact_start": "Contact calling hours from",
@@ -327,7 +334,7 @@ class CampaignForm(forms.ModelForm):
         self.catalogue = vendor_catalogue(self.account)
         self._oca_fields()
         self._myoperator_fields()
-        self._cpaas_fields()
+        self._caller_id_fields()  # caller_ids.py: choices from the inventory
         shown = self.shown
         for name, form_field in self.fields.items():
             if name not in shown:
@@ -419,6 +426,7 @@ class CampaignForm(forms.ModelForm):
             names.add("caller_id")
         if vendor == "myoperator":
             names.update(["caller_region", "caller_group"])
+        names.update(self.rotation_shown())
         if vendor == "cpaas":
             names.add("repeat_count")
             if "announcement_text" in names:
@@ -444,9 +452,9 @@ class CampaignForm(forms.ModelForm):
         return list(ivr["required_variable"]) if ivr else None
 
     def _oca_fields(self):
-        """OCA: the IVR and caller id are picked from the vendor's lists, and each of the
-        IVR's required variables gets a value template (prefilled {var} when a chosen
-        list has a field of that name)."""
+        """OCA: the IVR is picked from the vendor's list (the caller id: caller_ids.py),
+        and each of the IVR's required variables gets a value template (prefilled {var}
+        when a chosen list has a field of that name)."""
         self.variable_fields = []
         if self.vendor != "oca":
             return
@@ -458,16 +466,6 @@ class CampaignForm(forms.ModelForm):
             ivr_choices.append((current, f"{current} (not in the vendor's list)"))
         self.fields["ivr_id"] = forms.ChoiceField(
             choices=ivr_choices, required=False, label="IVR", widget=forms.Select
-        )
-        numbers = list(self.catalogue.numbers)
-        caller = str(self._value("caller_id") or "")
-        if caller and caller not in numbers:
-            numbers.append(caller)
-        self.fields["caller_id"] = forms.ChoiceField(
-            choices=[("", "Choose a number"), *((n, n) for n in numbers)],
-            required=False,
-            label="Caller id",
-            help_text="The account's numbers collection at OCA.",
         )
         ivr = self.selected_ivr()
         if not ivr:
@@ -489,8 +487,8 @@ class CampaignForm(forms.ModelForm):
             self.variable_fields.append((key, name))
 
     def _myoperator_fields(self):
-        """MyOperator: the IVR and the caller id are picked from the account's catalogue
-        (an admin keeps it on the account page), not typed."""
+        """MyOperator: the IVR is picked from the account's catalogue (an admin keeps it
+        on the account page), not typed; the caller id: caller_ids.py."""
         if self.vendor != "myoperator":
             return
         # Only a saved id may be outside the catalogue (it was listed once): a posted one
@@ -512,38 +510,6 @@ class CampaignForm(forms.ModelForm):
             help_text=""
             if self.catalogue.ivrs
             else "This account lists no IVRs yet: an admin adds them on the account's page.",
-        )
-        numbers = list(self.catalogue.numbers)
-        caller = str(self.instance.caller_id or "")
-        if caller and caller not in numbers:
-            numbers.append(caller)
-        self.fields["caller_id"] = forms.ChoiceField(
-            choices=[("", "Any: MyOperator picks by group or region"), *((n, n) for n in numbers)],
-            required=False,
-            label="Caller id",
-            help_text="The account's DIDs, from its page.",
-        )
-
-    def _cpaas_fields(self):
-        """CPaaS: the caller id is chosen from the account's list when an admin keeps
-        one on the account page; otherwise it is typed (digits)."""
-        if self.vendor != "cpaas":
-            return
-        numbers = list(self.catalogue.numbers)
-        if not numbers:
-            self.fields["caller_id"].help_text = (
-                "Digits. An admin can list the account's caller ids on its page to choose "
-                "from here."
-            )
-            return
-        caller = str(self.instance.caller_id or "")
-        if caller and caller not in numbers:
-            numbers.append(caller)
-        self.fields["caller_id"] = forms.ChoiceField(
-            choices=[("", "Choose a caller id"), *((n, n) for n in numbers)],
-            required=False,
-            label="Caller id",
-            help_text="The account's caller ids, from its page.",
         )
 
     def chosen_list_ids(self) -> list[int]:

@@ -1,6 +1,9 @@
 """The campaigns app's models, one module per area."""
 
+from .caller_ids import CallerIdDay
 from .campaigns import (
+    CallerSource,
+    CallerStrategy,
     Campaign,
     CampaignAttempt,
     CampaignTarget,
@@ -22,6 +25,9 @@ from .lists import (
 from .pushes import VendorPush
 
 __all__ = [
+    "CallerIdDay",
+    "CallerSource",
+    "CallerStrategy",
     "Campaign",
     "CampaignAttempt",
     "CampaignTarget",

@@ -83,6 +83,19 @@ class CampaignQuerySet(models.QuerySet):
         return campaigns
 
 
+class CallerSource(models.TextChoices):
+    ONE = "one", "One number"
+    SET = "set", "A number set"
+    POOL = "pool", "A pool of numbers"
+
+
+class CallerStrategy(models.TextChoices):
+    ROUND_ROBIN = "round_robin", "Round robin"
+    LEAST_USED = "least_used", "Least used today"
+    REGION = "region", "Match the contact's region or area code"
+    PREFERENCE = "preference", "Caller id, then group, then region (MyOperator's order)"
+
+
 class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
     class Kind(models.TextChoices):
         TTS = "tts", "Text-to-speech announcement"
@@ -138,10 +151,27 @@ class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
         blank=True,
         help_text="Excluded besides the global DND list, which always applies",
     )
-    # Caller id
+    # Caller id: one number, or a rotation over a set or a pool of the inventory's numbers
+    # (issue 12; the engine's campaigns/engine/rotation.py picks one per call).
     caller_id = models.CharField(max_length=32, blank=True)
     caller_region = models.CharField(max_length=64, blank=True, help_text="MyOperator region")
     caller_group = models.CharField(max_length=64, blank=True, help_text="MyOperator group")
+    caller_source = models.CharField(
+        max_length=8, choices=CallerSource.choices, default=CallerSource.ONE
+    )
+    caller_strategy = models.CharField(
+        max_length=12, choices=CallerStrategy.choices, default=CallerStrategy.ROUND_ROBIN
+    )
+    caller_set = models.ForeignKey(
+        "phone_numbers.NumberSet",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+    )
+    caller_pool = models.ManyToManyField(
+        "phone_numbers.PhoneNumber", blank=True, related_name="campaign_pools"
+    )
     # When
     time_zone = models.CharField(max_length=64, default="UTC")
     starts_at = models.DateTimeField(null=True, blank=True)
@@ -514,6 +544,16 @@ class Campaign(CampaignPreview, CampaignProgress, RunnerLease, models.Model):
         """Targets by state and the sums the page shows (CampaignTargetQuerySet.funnel)."""
         return self.targets.funnel()
 
+    @property
+    def rotates_caller_ids(self) -> bool:
+        return self.caller_source in (CallerSource.SET, CallerSource.POOL)
+
+    def caller_id_split(self) -> list[dict]:
+        """Attempts per caller id (caller_ids.caller_id_split), for the page."""
+        from .caller_ids import caller_id_split
+
+        return caller_id_split(self)
+
 
 class CampaignTargetQuerySet(models.QuerySet):
     def funnel(self) -> dict:
@@ -648,6 +688,9 @@ class CampaignAttempt(models.Model):
     number = models.CharField(max_length=20, db_index=True)
     attempt = models.PositiveSmallIntegerField()
     reference_id = models.CharField(max_length=64, unique=True)
+    caller_id = models.CharField(
+        max_length=32, blank=True, help_text="The caller id it was sent with (E.164 when rotated)"
+    )
     vendor_call_id = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True, help_text="The vendor's own words, or what went wrong")

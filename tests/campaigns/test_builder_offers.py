@@ -120,7 +120,7 @@ def test_a_cpaas_caller_id_is_chosen_from_the_accounts_list_when_it_has_one(db, 
     bare = ProviderAccountFactory(kind="cpaas", name="Bare")
     form = CampaignForm(data(bare, [customers], kind="tts"))
     assert not hasattr(form.fields["caller_id"], "choices")
-    assert "An admin can list the account's caller ids" in form.fields["caller_id"].help_text
+    assert "No caller ids in the inventory for this account" in form.fields["caller_id"].help_text
 
 
 def test_an_admin_keeps_the_catalogue_on_the_account_page(admin_client, myoperator):

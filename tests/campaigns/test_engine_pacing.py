@@ -54,7 +54,7 @@ class InstantDialer:
     def __init__(self, campaign):
         self.campaign = campaign
 
-    def dial(self, target, reference_id):
+    def dial(self, target, reference_id, caller_id=""):
         return PlacedCall(vendor_call_id=f"call-{reference_id}", reference_id=reference_id)
 
     def outcomes(self, attempts):
