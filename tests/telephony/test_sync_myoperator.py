@@ -180,3 +180,19 @@ def test_sync_now_queues_a_sync_and_shows_the_runs(account, admin_client):
     assert SyncRun.objects.filter(account=account, kind="logs", ok=True).exists()
     assert SyncRun.objects.filter(account=account, kind="filters", ok=True).exists()
     assert CallRecord.objects.filter(account=account, reference_id="ref-3").exists()
+
+
+def test_the_sandboxs_logs_agree_with_the_calls_it_simulated(account):
+    calls = [finished_call(n, 30 + n) for n in range(12)]
+    sync_myoperator_logs(account, page_size=PAGE)
+    records = {record.reference_id: record for record in CallRecord.objects.filter(account=account)}
+    for call in calls:
+        record = records[call.reference_id]
+        # The simulator's generic "failed" is the CONGESTION an Asterisk leg reports.
+        expected = {"failed": "congestion"}.get(call.outcome, call.outcome)
+        assert record.status == expected, call.to_number
+        assert record.customer_number == call.to_number
+        assert record.caller_id == call.from_number
+        answered = call.outcome == "answered"
+        assert record.billable_seconds == (call.talk_seconds if answered else 0)
+        assert record.started_at is not None and record.ended_at >= record.started_at
