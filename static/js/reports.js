@@ -18,8 +18,10 @@
     charts = [];
   }
 
-  function make(id, config) {
-    var canvas = document.getElementById(id);
+  // Canvases carry data-chart, not an id: htmx copies the attributes of an element with
+  // the same id across a swap, and Chart.js's style attribute would then break the CSP.
+  function make(name, config) {
+    var canvas = document.querySelector('canvas[data-chart="' + name + '"]');
     if (!canvas || !window.Chart) { return; }
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
     charts.push(new window.Chart(canvas, config));
@@ -31,7 +33,7 @@
     drawnFrom = node;
     if (!node) { return; }
     var data = JSON.parse(node.textContent);
-    make("chart-calls", {
+    make("calls", {
       type: "bar",
       data: {
         labels: data.labels,
@@ -41,7 +43,7 @@
       },
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }
     });
-    make("chart-split", {
+    make("split", {
       type: "doughnut",
       data: {
         labels: data.split.map(function (s) { return s.label; }),
@@ -51,7 +53,7 @@
         }]
       }
     });
-    make("chart-rates", {
+    make("rates", {
       type: "line",
       data: {
         labels: data.labels,
