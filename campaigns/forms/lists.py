@@ -6,7 +6,6 @@ from functools import cache
 import phonenumbers
 from django import forms
 from django.utils import timezone
-from phonenumbers.geocoder import LOCALE_DATA
 
 from telephony.forms import time_zone_choices
 from telephony.phone import InvalidNumber, normalize
@@ -17,6 +16,10 @@ from ..models import Contact, ContactList, DndEntry, DndList
 
 
 def _country_name(code: str) -> str:
+    # Imported here: phonenumbers' geocoder data costs ~100 MB of RSS in every process
+    # that loads it (an import worker has no use for country names).
+    from phonenumbers.geocoder import LOCALE_DATA
+
     names = LOCALE_DATA.get(code) or {}
     name = names.get("en", "")
     if name.startswith("*"):  # "*aa": the same name as language "aa" has
