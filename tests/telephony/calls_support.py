@@ -2,6 +2,7 @@
 sandboxes (over a live server), the Call dialog's forms, and a lost-answer switch."""
 
 import re
+import time
 
 import pytest
 from django.urls import reverse
@@ -56,15 +57,23 @@ def fast(transactional_db):
 def lose_answer(settings):
     """lose_answer("oca"): the vendor's next request is processed, then its answer hangs
     past our read timeout (the sandbox's `lost` fault)."""
-    settings.VENDOR_HTTP = {**settings.VENDOR_HTTP, "read_timeout": 1.0, "max_retries": 0}
+    armed = []
 
     def lose(vendor: str, endpoint: str):
+        # Short enough to give up on the lost answer; set only now, so the test's
+        # set-up reads (a sync, a seed) keep the normal timeout on a loaded machine.
+        settings.VENDOR_HTTP = {**settings.VENDOR_HTTP, "read_timeout": 1.0, "max_retries": 0}
         config = SandboxConfig.for_vendor(vendor)
         config.timeout_seconds = 1.6
         config.save()
         drop_next_answers(vendor, 1, endpoint)
+        armed.append(time.monotonic())
 
-    return lose
+    yield lose
+    # The live server's thread still sleeps on the last lost answer: let it finish
+    # before the database is torn down under it (it would fail a later test).
+    if armed:
+        time.sleep(max(0.0, armed[-1] + 3.0 - time.monotonic()))
 
 
 def dialog(client, **params) -> dict:
