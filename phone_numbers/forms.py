@@ -190,9 +190,10 @@ class PhoneNumberEditForm(NumberFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.account.kind in SYNCED_KINDS:
-            for name in ("kind", "group", "note"):
-                self.fields.pop(name)
+        # Omilia's sync brings group and note; OCA's only the number (a note stays ours).
+        vendor_fields = {"omilia": ("kind", "group", "note"), "oca": ("kind",)}
+        for name in vendor_fields.get(self.instance.account.kind, ()):
+            self.fields.pop(name)
 
 
 class StatusForm(forms.Form):

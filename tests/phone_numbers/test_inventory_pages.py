@@ -191,3 +191,18 @@ def test_a_synced_number_is_not_deleted_here(admin_client):
     response = admin_client.post(reverse("numbers:number_delete", args=[number.pk]))
     assert "would be back with the next sync" in response.content.decode()
     assert PhoneNumber.objects.filter(pk=number.pk).exists()
+
+
+def test_an_omilia_numbers_vendor_fields_are_not_edited_here_but_an_oca_note_is(admin_client):
+    from tests.factories import ProviderAccountFactory
+
+    (omilia,) = add_numbers(ProviderAccountFactory(kind="omilia"), ["+12025550143"], note="v")
+    (oca,) = add_numbers(ProviderAccountFactory(kind="oca"), ["+622184788101"])
+    omilia_form = admin_client.get(reverse("numbers:number_edit", args=[omilia.pk]))
+    assert set(omilia_form.context["form"].fields) == {"region", "daily_cap"}
+    admin_client.post(
+        reverse("numbers:number_edit", args=[oca.pk]),
+        {"region": "Jakarta", "group": "", "daily_cap": "50", "note": "Collections line"},
+    )
+    oca.refresh_from_db()
+    assert (oca.note, oca.daily_cap, oca.kind) == ("Collections line", 50, "did")
