@@ -604,6 +604,11 @@ class CpaasCredentialForm(CredentialForm):
         "and can transfer, hang up or record them.",
     )
     ari_password = secret_field("ARI password", required=False)
+    ari_url = url_field(
+        "ARI address",
+        required=False,
+        help_text="Where ARI answers, e.g. https://cpaas.example.com:8089 (blank: the base URL).",
+    )
     caller_ids = forms.CharField(
         label="Caller ids",
         required=False,
@@ -612,7 +617,7 @@ class CpaasCredentialForm(CredentialForm):
         help_text="One a line, digits as the CPaaS server has them. When listed, the campaign "
         "builder offers these instead of a free-text caller id.",
     )
-    config_fields = ("account", "ari_username")
+    config_fields = ("account", "ari_username", "ari_url")
     secret_fields = {"auth": "auth", "ari_password": "ari_password"}
 
     class Meta(CredentialForm.Meta):
@@ -627,8 +632,9 @@ class CpaasCredentialForm(CredentialForm):
     def save(self, commit=True):
         account = super().save(commit=False)
         account.config = {**account.config, "caller_ids": self.cleaned_data.get("caller_ids") or []}
-        if not account.config.get("ari_username"):
-            account.config.pop("ari_username", None)  # optional: absent, not blank
+        for optional in ("ari_username", "ari_url"):
+            if not account.config.get(optional):
+                account.config.pop(optional, None)  # optional: absent, not blank
         if commit:
             account.save()
         return account
