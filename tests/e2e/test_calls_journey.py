@@ -28,7 +28,7 @@ def test_an_admin_adds_a_panel_user_and_a_supervisor_calls_through_them(
     log_in(page, admin.username)
     page.goto(f"/vendors/{account.pk}/")
     with page.expect_navigation():
-        page.get_by_role("link", name="Panel users").click()
+        page.get_by_role("link", name="Panel users", exact=True).click()
     with page.expect_navigation():
         page.get_by_role("link", name="Add user").click()
     page.get_by_label("Name").fill("Nina Agent")
