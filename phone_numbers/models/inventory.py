@@ -20,6 +20,17 @@ def reversed_digits(number: str) -> str:
     return number.lstrip("+")[::-1]
 
 
+def _digit_range(field: str, lead: str, prefix: str) -> Q:
+    """`field` starts with lead + prefix, as lead+prefix <= field < lead+next prefix
+    ("0129" -> "013"; all nines have no upper bound)."""
+    query = Q(**{f"{field}__gte": lead + prefix})
+    upper = prefix.rstrip("9")
+    if upper:
+        upper = upper[:-1] + str(int(upper[-1]) + 1)
+        query &= Q(**{f"{field}__lt": lead + upper})
+    return query
+
+
 class NumberKind(models.TextChoices):
     DID = "did", "DID"
     CALLER_ID = "caller_id", "Caller id"
@@ -76,17 +87,16 @@ class PhoneNumberQuerySet(models.QuerySet):
 
     def search(self, text: str, match: str = "exact"):
         """Numbers by their digits: `match` is "exact", "begins" or "ends". Each is a
-        range on an index ("+9198" <= number < "+9198:"; ':' sorts right after '9'), so
-        no LIKE and no scan on either database."""
+        range on an index ("+9198" <= number < "+9199"), so no LIKE and no scan on either
+        database. The bounds are digits only: a locale collation on PostgreSQL ignores
+        punctuation such as ":" but orders digit strings as C does."""
         digits = "".join(ch for ch in (text or "") if ch.isdigit())
         if not digits:
             return self
         if match == "ends":
-            prefix = digits[::-1]
-            return self.filter(digits_reversed__gte=prefix, digits_reversed__lt=prefix + ":")
+            return self.filter(_digit_range("digits_reversed", "", digits[::-1]))
         if match == "begins":
-            prefix = "+" + digits
-            return self.filter(number__gte=prefix, number__lt=prefix + ":")
+            return self.filter(_digit_range("number", "+", digits))
         return self.filter(number="+" + digits)
 
     def filtered(

@@ -75,3 +75,12 @@ def test_ends_with_reads_the_reversed_digits_index(django_assert_max_num_queries
     add_numbers(account, ["+919876543210"])
     sql = str(PhoneNumber.objects.search("3210", "ends").query)
     assert "digits_reversed" in sql and "LIKE" not in sql.upper()
+
+
+def test_begins_and_ends_with_nines_have_no_upper_bound_and_still_match():
+    account = myoperator_account()
+    a, b = add_numbers(account, ["+919999999999", "+919876543999"])
+    assert list(PhoneNumber.objects.search("99999", "begins")) == []
+    assert list(PhoneNumber.objects.search("9199999", "begins")) == [a]
+    assert list(PhoneNumber.objects.search("999", "ends").order_by("pk")) == [a, b]
+    assert list(PhoneNumber.objects.search("3999", "ends")) == [b]
