@@ -421,7 +421,7 @@ class CredentialForm(forms.ModelForm):
 
     class Meta:
         model = ProviderAccount
-        fields = ["name", "is_active"]
+        fields = ["name", "is_active", "sync_interval_minutes"]
         labels = {"is_active": "Active: Dialdesk may use this account"}
         help_texts = {
             "name": "How this account is called everywhere in Dialdesk.",
@@ -443,8 +443,15 @@ class CredentialForm(forms.ModelForm):
                 field.help_text = f"{SECRET_STORED} {field.help_text}".strip()
             elif field.needed:
                 field.required = True
+        if "sync_interval_minutes" in self.fields:
+            # Optional: left blank, the account keeps its interval (5 minutes when new).
+            self.fields["sync_interval_minutes"].required = False
         # The checkbox last: it reads as the end of the form.
         self.order_fields(["name", *[f for f in self.fields if f not in ("name", "is_active")]])
+
+    def clean_sync_interval_minutes(self):
+        value = self.cleaned_data.get("sync_interval_minutes")
+        return value or self.instance.sync_interval_minutes or 5
 
     def clean(self):
         cleaned = super().clean()
@@ -621,7 +628,7 @@ class CpaasCredentialForm(CredentialForm):
     secret_fields = {"auth": "auth", "ari_password": "ari_password"}
 
     class Meta(CredentialForm.Meta):
-        fields = ["name", "base_url", "is_active"]
+        fields = ["name", "base_url", "is_active", "sync_interval_minutes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -707,7 +714,7 @@ class OcaCredentialForm(CredentialForm):
     secret_fields = {"password": "password"}
 
     class Meta(CredentialForm.Meta):
-        fields = ["name", "base_url", "is_active"]
+        fields = ["name", "base_url", "is_active", "sync_interval_minutes"]
 
 
 CREDENTIAL_FORMS = {
