@@ -40,7 +40,11 @@ def number_query(text: str, match: str) -> Q | None:
     if match == "ends":
         return prefix_range("customer_number_reversed", reversed_digits(digits))
     if match == "begins":
-        return prefix_range("customer_number", f"+{digits}")
+        # E.164 is stored with its "+"; a vendor number the sync could not read as E.164
+        # is kept as the vendor sent it, so both forms are asked for.
+        return prefix_range("customer_number", f"+{digits}") | prefix_range(
+            "customer_number", digits
+        )
     if match == "contains":
         return Q(customer_number__contains=digits)
     try:
