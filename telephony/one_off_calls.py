@@ -18,6 +18,7 @@ claimed by a conditional UPDATE so two watchers do not both ask) and moves the s
 a final status never changes again.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.utils import timezone
@@ -53,6 +54,20 @@ class NotSent(Exception):
     def __init__(self, error: VendorError):
         super().__init__(str(error))
         self.error = error
+
+
+@contextmanager
+def vendor_client(account, client=None):
+    """The account's client, its HTTP session closed afterwards (a kept-alive connection
+    would hold a vendor's, or a sandbox's, worker until it is collected)."""
+    if client is not None:
+        yield client
+        return
+    client = account.client()
+    try:
+        yield client
+    finally:
+        client.http.session.close()
 
 
 # --- sending ----------------------------------------------------------------------------
@@ -123,9 +138,9 @@ def send(call: Call, client, *, otp: str = "") -> PlacedCall:
 def dial(call: Call, *, otp: str = "", client=None) -> Call:
     """Send `call` once and record what the vendor said. InvalidRequest (our own checks,
     nothing sent) propagates so the form can show it by field."""
-    client = client or call.account.client()
     try:
-        placed = send(call, client, otp=otp)
+        with vendor_client(call.account, client) as opened:
+            placed = send(call, opened, otp=otp)
     except InvalidRequest:
         raise
     except NotSent as exc:
@@ -178,13 +193,13 @@ def refresh(call: Call, *, force: bool = False, client=None) -> Call:
     if call.is_final or not _claim(call, force):
         call.refresh_from_db()
         return call
-    client = client or call.account.client()
     try:
-        if call.status == Call.Status.UNKNOWN and call.kind in (Call.Kind.P2P, Call.Kind.IVR):
-            _resend_obd(call, client)
-            if call.status == Call.Status.UNKNOWN:
-                return call
-        cdr = _lookup(call, client)
+        with vendor_client(call.account, client) as opened:
+            if call.status == Call.Status.UNKNOWN and call.kind in (Call.Kind.P2P, Call.Kind.IVR):
+                _resend_obd(call, opened)
+                if call.status == Call.Status.UNKNOWN:
+                    return call
+            cdr = _lookup(call, opened)
     except (VendorError, InvalidRequest) as exc:
         # Reading failed: the call is as it was; say so, ask again at the next poll.
         Call.objects.filter(pk=call.pk).update(

@@ -120,8 +120,8 @@ class VendorUser(models.Model):
         at = timezone.now()
         before = set(cls.objects.filter(account=account).values_list("vendor_id", flat=True))
         seen: set[str] = set()
+        client = account.client()
         try:
-            client = account.client()
             page = 1
             while page:
                 result = client.list_users(page=page, page_size=100)
@@ -135,6 +135,8 @@ class VendorUser(models.Model):
             run.created = len(seen - before)
             run.updated = len(seen & before)
             return run.finish(ok=False, errors=getattr(exc, "message", "") or str(exc))
+        finally:
+            client.http.session.close()
         gone = cls.objects.filter(account=account).exclude(vendor_id__in=seen)
         gone.delete()
         run.created = len(seen - before)

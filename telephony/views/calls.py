@@ -25,7 +25,7 @@ from ..forms_calls import (
 )
 from ..htmx import render_page, wants_partial
 from ..models import Call
-from ..one_off_calls import dial, refresh
+from ..one_off_calls import dial, refresh, vendor_client
 from ..phone import InvalidNumber, normalize
 from ..vendors.base import InvalidRequest, VendorError
 
@@ -121,9 +121,9 @@ def call_new(request):
     ivrs, numbers, catalogue_error = None, None, ""
     if account.kind == "oca":
         try:
-            client = account.client()
-            ivrs = client.list_ivrs()
-            numbers = client.list_numbers()
+            with vendor_client(account) as client:
+                ivrs = client.list_ivrs()
+                numbers = client.list_numbers()
         except VendorError as exc:
             catalogue_error = exc.message
     initial = {

@@ -12,6 +12,7 @@ from ..access import role_required
 from ..forms_calls import VendorUserForm
 from ..htmx import render_page
 from ..models import ProviderAccount, SyncRun, VendorUser
+from ..one_off_calls import vendor_client
 from ..vendors.base import InvalidRequest, VendorError
 
 PAGE_SIZE = 50
@@ -57,7 +58,8 @@ def vendor_user_create(request, pk):
     form = VendorUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = account.client().add_user(**form.vendor_fields())
+            with vendor_client(account) as client:
+                user = client.add_user(**form.vendor_fields())
         except InvalidRequest as exc:
             form.add_client_errors(exc.errors)
         except VendorError as exc:
@@ -83,7 +85,8 @@ def vendor_user_edit(request, pk, user_pk):
     if request.method == "POST" and form.is_valid():
         fields = form.vendor_fields()
         try:
-            message = account.client().update_user(uuid=vendor_user.vendor_id, **fields)
+            with vendor_client(account) as client:
+                message = client.update_user(uuid=vendor_user.vendor_id, **fields)
         except InvalidRequest as exc:
             form.add_client_errors(exc.errors)
         except VendorError as exc:
