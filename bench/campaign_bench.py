@@ -6,6 +6,7 @@ eligibility plus DND scrub against a 100k DND list).
     .venv/bin/python bench/campaign_bench.py                     # all, on SQLite
     .venv/bin/python bench/campaign_bench.py --postgres postgres://postgres@127.0.0.1:5432/dialdesk_campaign_bench
     .venv/bin/python bench/campaign_bench.py --only build --rows 100000
+    .venv/bin/python bench/campaign_bench.py --ceiling --postgres postgres://postgres@127.0.0.1:5432/dialdesk_campaign_bench
     .venv/bin/python bench/campaign_bench.py --only workers \
         --postgres postgres://postgres@127.0.0.1:5432/dialdesk_campaign_bench \
         --redis redis://127.0.0.1:6379/5
@@ -16,9 +17,15 @@ How each figure is taken:
   dial loop; the integration tests run it there), dialing a MyOperator OBD IVR campaign
   against the MyOperator sandbox served by gunicorn (2 workers x 16 threads, another
   process) on the same database. Achieved = attempts dialed (dialed_at) within the
-  window, per minute (what the page's pace panel counts); steady = (n - 1) / (last dial -
-  first dial) after the token bucket's opening burst. Windows: 60 s at 60 cpm, 30 s at
-  600, 15 s at 6,000.
+  window, per minute (what the page's pace panel counts); steady = the same count from
+  5 s in to the window's end. Windows: 60 s at 60 cpm, 30 s at 600, 15 s at 6,000.
+- ceiling (--ceiling, issue 15 section 2): the engine alone. One runner (one worker, its
+  32 dialing threads) at 60,000 calls a minute, so the engine is the limit, against a
+  minimal MyOperator OBD stub in another process (http.server, no Django) that accepts
+  every call at once; the outcome reads find nothing without a request (the stub keeps
+  no logs). Everything else is the real path: the lease, claims, attempt rows, the
+  request through the HTTP seam with its audit row, the placed records. Sustained =
+  calls dialed from 5 s in to the end of the 20 s window, per minute.
 - overhead: the same runner with one dialing thread (serial), as fast as it can go, for
   --overhead-calls calls; engine time = the wall time of its loop steps (claim, attempt
   rows, dial, record, outcome reads), vendor time = the ProviderRequest latency of every
@@ -48,7 +55,10 @@ How each figure is taken:
   waits for). Goal: the import starts within 5 s, the first call within 10 s.
 
 --postgres migrates and fills the database it is given: use a scratch database, never
-`test` or production. Each part uses a fresh database (SQLite: a temporary file).
+`test` or production. Each part uses a fresh database (SQLite: a temporary file). The
+bench removes what it made in a finally (also on SIGTERM/SIGHUP): its temporary folder
+(the 1M build's SQLite files, ~500 MB) and the scratch PostgreSQL database; folders left
+by a run that was killed (SIGKILL) are swept at the next start.
 """
 
 import argparse
@@ -69,6 +79,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACE_RUNS = ((60, 60), (600, 30), (6000, 15))  # (calls per minute, window seconds)
+STEADY_FROM = 5  # seconds: the steady rate is counted from there to the window's end
 KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktZm9yLWRpYWw="
 
 
@@ -303,12 +314,14 @@ def pace_part(database_url: str, tmp: Path) -> dict:
                 1 for moment in dialed if (moment - start_wall).total_seconds() < window
             )
             achieved = in_window / window * 60
-            # The steady rate, after the bucket's opening burst: (n - 1) intervals.
-            steady_from = dialed[int(runner.burst) :]
-            steady = 0.0
-            if len(steady_from) > 1:
-                span = (steady_from[-1] - steady_from[0]).total_seconds()
-                steady = (len(steady_from) - 1) / span * 60 if span > 0 else 0.0
+            # The steady rate: calls dialed from STEADY_FROM seconds in to the end of the
+            # window, per minute (a count, like `achieved`, without the opening).
+            late = [
+                moment
+                for moment in dialed
+                if STEADY_FROM <= (moment - start_wall).total_seconds() < window
+            ]
+            steady = len(late) / (window - STEADY_FROM) * 60
             results.append(
                 {
                     "target": calls_per_minute,
@@ -330,6 +343,103 @@ def pace_part(database_url: str, tmp: Path) -> dict:
     finally:
         stop_sandbox(server)
     return {"pace": results}
+
+
+# --- ceiling: the engine alone, against a vendor that answers at once ---------------------------
+
+CEILING_SECONDS = 20
+CEILING_CPM = 60_000  # far above what one worker can do: the engine is the limit
+STUB_ANSWER = (
+    b'{"details": "Request accepted successfully", "status": "success", "code": "200", '
+    b'"unique_id": "%s", "reference_id": "%s"}'
+)
+
+
+def run_stub(port: int):
+    """A minimal MyOperator OBD stub (another process, no Django): every POST is
+    accepted at once with a new unique id; keep-alive, one thread per connection."""
+    import itertools
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    counter = itertools.count(1)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            answer = STUB_ANSWER % (
+                f"stub{next(counter)}".encode(),
+                str(body.get("reference_id", "")).encode(),
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # the default 5 drops the pool's 32 connects at once
+
+    Server(("127.0.0.1", port), Handler).serve_forever()
+
+
+def start_stub():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--stub", str(port)], start_new_session=True
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}/sandbox"
+        time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the vendor stub did not start")
+
+
+def ceiling_part(database_url: str, tmp: Path) -> dict:
+    """One runner (one worker) dialing as fast as it can against the stub; outcome reads
+    are off (the stub keeps no calls), so this is the dispatch path alone: claims,
+    attempt rows, the request through the HTTP seam with its audit row, the result."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from campaigns.engine.dialers import MyOperatorDialer
+    from campaigns.engine.dispatch import Runner
+
+    # The stub keeps no call logs: the outcome reads find nothing, without a request.
+    MyOperatorDialer.outcomes = lambda self, attempts: iter(())
+    stub, stub_url = start_stub()
+    try:
+        contacts = int(CEILING_CPM / 60 * CEILING_SECONDS * 1.1)
+        campaign = myoperator_campaign(stub_url, contacts, CEILING_CPM, "ceiling")
+        runner = Runner(campaign)
+        start_wall = timezone.now()
+        runner.run(CEILING_SECONDS)
+        dialed = list(
+            campaign.attempts.filter(dialed_at__gte=start_wall).values_list("dialed_at", "status")
+        )
+    finally:
+        stub.kill()
+        stub.wait()
+    moments = [(moment - start_wall).total_seconds() for moment, _ in dialed]
+    steady = [t for t in moments if STEADY_FROM <= t < CEILING_SECONDS]
+    per_minute = len(steady) / (CEILING_SECONDS - STEADY_FROM) * 60
+    return {
+        "vendor": connection.vendor,
+        "threads": runner.threads,
+        "dialed": len(dialed),
+        "placed": sum(1 for _, status in dialed if status == "placed"),
+        "per_minute": round(per_minute),
+        "ms_per_call": round(60_000 / per_minute, 2) if per_minute else None,
+    }
 
 
 # --- workers --------------------------------------------------------------------------------
@@ -788,6 +898,8 @@ def run_child_part(part: str, args: list[str]):
     with bench_tmp("child") as tmp:
         if part == "pace":
             result = pace_part(database_url, tmp)
+        elif part == "ceiling":
+            result = ceiling_part(database_url, tmp)
         elif part == "overhead":
             result = overhead_part(database_url, tmp, int(args[0]))
         elif part == "workers":
@@ -821,13 +933,21 @@ def main():
     parser.add_argument("--overhead-calls", type=int, default=300)
     parser.add_argument(
         "--only",
-        choices=["pace", "overhead", "build", "workers"],
+        choices=["pace", "overhead", "build", "workers", "ceiling"],
         action="append",
         help="repeatable",
     )
     parser.add_argument("--redis", help="redis://… for the workers part's broker (else the DB)")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="only the engine's ceiling (same as --only ceiling)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--stub", type=int, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
+    if args.stub:
+        return run_stub(args.stub)
+    if args.ceiling:
+        args.only = [*(args.only or []), "ceiling"]
     if args.child:
         return run_child_part(args.child, rest)
 
@@ -852,6 +972,15 @@ def run_parts(parts, kinds, args, tmp: Path):
         if "pace" in parts:
             result = child("pace", fresh_database(kind, args.postgres, tmp, "pace"), [])
             print_pace(kind, result)
+        if "ceiling" in parts:
+            row = child("ceiling", fresh_database(kind, args.postgres, tmp, "ceiling"), [])
+            print(
+                f"\nceiling ({kind}; one runner, {row['threads']} dialing threads, against a "
+                "vendor stub in another process that answers at once):\n"
+                f"   {row['per_minute']:,} calls per minute sustained ({row['ms_per_call']} ms "
+                f"a call; {row['placed']:,} of {row['dialed']:,} placed in "
+                f"{CEILING_SECONDS} s)"
+            )
         if "overhead" in parts:
             db = fresh_database(kind, args.postgres, tmp, "overhead")
             row = child("overhead", db, [str(args.overhead_calls)])

@@ -29,10 +29,13 @@ CAMPAIGN_LEASE_SECONDS (90), CAMPAIGN_DIAL_THREADS (32: the pool's cap),
 CAMPAIGN_DIAL_LATENCY (0.3 s: expected vendor round trip, sizes the pool),
 CAMPAIGN_OUTCOME_POLL_SECONDS (2), CAMPAIGN_NATIVE_SYNC_SECONDS (30: how often a native
 campaign's runner syncs it), CAMPAIGN_DIALING_STALE_SECONDS (request timeouts + 30 s),
-CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3)."""
+CAMPAIGN_OUTCOME_GIVE_UP_SECONDS (6 h), CAMPAIGN_DAILY_CAP (3), CAMPAIGN_RECORD_BATCH (True:
+the calls a loop placed are recorded together, outcomes.mark_placed_many; False: each in
+its own transaction, as before, for comparing the two in bench/campaign_bench.py)."""
 
 import logging
 import math
+import threading
 import uuid
 from datetime import timedelta
 
@@ -56,6 +59,7 @@ from .outcomes import (
     give_up_on_silent_calls,
     mark_lost,
     mark_placed,
+    mark_placed_many,
     mark_rejected,
     poll_outcomes,
     put_back,
@@ -107,6 +111,9 @@ class Runner(Claims, Idle):
         self.threads = max(1, min(cap, math.ceil(self.rate * latency * 1.5)))
         self.pool = None
         self.poll_pool = None
+        # Calls the vendor accepted, recorded together once a loop (mark_placed_many).
+        self.accepted = []
+        self.accepted_lock = threading.Lock()
         self.has_lease = False
         self.blocked_until = None
         self.block_reason = ""
@@ -201,6 +208,7 @@ class Runner(Claims, Idle):
         if self.pool is not None:
             self.pool.shutdown()  # every call sent is recorded before the lease goes
             self.pool = None
+        self.record_accepted()
         if self.poll_pool is not None:
             self.poll_pool.shutdown(wait=False)  # reads end on their own; nothing dials
             self.poll_pool = None
@@ -213,6 +221,7 @@ class Runner(Claims, Idle):
         if not self.has_lease and not self.acquire():
             self.stopped = True
             return 0
+        self.record_accepted()
         if not self.renew():
             return 0
         campaign = self.campaign
@@ -294,6 +303,7 @@ class Runner(Claims, Idle):
         if self.threads == 1:
             for attempt, target in jobs:
                 self.dial(attempt, target)
+            self.record_accepted()
             return
         if self.pool is None:
             self.pool = DialPool(self.threads)
@@ -379,7 +389,17 @@ class Runner(Claims, Idle):
         self.blocked_until = timezone.now() + timedelta(seconds=seconds)
 
     def placed(self, attempt, vendor_call_id: str, note: str):
-        mark_placed(attempt, vendor_call_id, note)
+        if note or not knob("CAMPAIGN_RECORD_BATCH", True):
+            mark_placed(attempt, vendor_call_id, note)  # a repeat reference id: rare
+            return
+        with self.accepted_lock:
+            self.accepted.append((attempt, vendor_call_id, note))
+
+    def record_accepted(self):
+        """Record the calls accepted since the last loop, in a few statements."""
+        with self.accepted_lock:
+            accepted, self.accepted = self.accepted, []
+        mark_placed_many(accepted)
 
     def reject(self, attempt, words: str):
         mark_rejected(attempt, words)

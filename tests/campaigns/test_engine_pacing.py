@@ -187,3 +187,22 @@ def test_a_runner_woken_early_for_its_next_call_waits_for_it(simulated):
 
     assert pace.room() == 0
     assert pace.wait() == pytest.approx(15.0)
+
+
+def test_a_loop_of_calls_costs_a_few_queries_not_a_transaction_per_call(
+    db, simulated, django_assert_max_num_queries
+):
+    """The engine's ceiling (issue 15): one loop claims its calls in one UPDATE, writes
+    their attempt rows in one INSERT and records what the vendor said in a few
+    statements, so the database work per dialed call falls as the loop grows."""
+    campaign = paced_campaign(6000, 300)
+    runner = Runner(campaign)
+    runner.step()  # the first loop builds the targets and sends the opening second
+    simulated.advance(2.0)  # the opening paid for, a second of calls is due again
+
+    with django_assert_max_num_queries(30) as context:
+        dialed = runner.step()
+
+    assert dialed == 100  # a second of calls at 6,000 a minute
+    assert len(context.captured_queries) / dialed < 0.3
+    assert campaign.attempts.filter(status="placed").count() == 200
