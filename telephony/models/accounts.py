@@ -309,7 +309,7 @@ def assign_role(user, role: str):
     """Make `role` the user's one role group; groups that are not roles stay."""
     from django.contrib.auth.models import Group
 
-    from .access import ROLES
+    from ..access import ROLES
 
     user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
     user.groups.add(Group.objects.get(name=role))
