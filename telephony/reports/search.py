@@ -24,10 +24,16 @@ _DIGITS = re.compile(r"[^0-9]")
 
 
 def prefix_range(field: str, prefix: str) -> Q:
-    """`field` starts with `prefix`, as a range (prefix <= field < next prefix): a plain
-    b-tree index serves it on SQLite and PostgreSQL alike, where LIKE 'x%' needs a
-    NOCASE column (SQLite) or text_pattern_ops (PostgreSQL) to use one."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    """`field` starts with `prefix` (an optional "+" then digits), as a range
+    (prefix <= field < next prefix): a plain b-tree index serves it on SQLite and
+    PostgreSQL alike, where LIKE 'x%' needs a NOCASE column (SQLite) or text_pattern_ops
+    (PostgreSQL) to use one. The next prefix is digits only ("0129" -> "013"), never a
+    punctuation character that a locale collation would order differently."""
+    sign, digits = ("+", prefix[1:]) if prefix.startswith("+") else ("", prefix)
+    stem = digits.rstrip("9")
+    if not stem:  # all nines: nothing after them shares the prefix but longer nines
+        return Q(**{f"{field}__startswith": prefix})
+    upper = sign + stem[:-1] + str(int(stem[-1]) + 1)
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
