@@ -20,7 +20,6 @@ the campaign pauses with the reason in words (Campaign.pause_for_vendor, by SETU
 from dataclasses import dataclass, field
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from campaigns.models.caller_ids import CallerIdDay, number_day
 
@@ -80,6 +79,10 @@ def contact_region(number: str, fields: dict | None) -> str:
         parsed = phonenumbers.parse(number)
     except phonenumbers.NumberParseException:
         return ""
+    # The geocoder's data is ~100 MB: load it only when a region match needs it, not in
+    # every process that imports the engine (the import job's reader and writer too).
+    from phonenumbers import geocoder
+
     place = geocoder.description_for_number(parsed, "en")
     country = geocoder.country_name_for_number(parsed, "en")
     return "" if place == country else place.casefold()
