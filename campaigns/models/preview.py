@@ -163,8 +163,10 @@ class CampaignPreview:
                     "field such as {" + missing[0] + "}."
                 )
 
-        # Caller id
-        if vendor in ("cpaas", "oca") and not (self.caller_id or "").strip():
+        # Caller id (a rotation over a set or a pool needs no single one: the form
+        # checks the set or pool is chosen)
+        rotates = vendor != "cpaas" and self.rotates_caller_ids
+        if vendor in ("cpaas", "oca") and not rotates and not (self.caller_id or "").strip():
             found["caller_id"] = "Choose the caller id the contacts will see."
         elif vendor == "cpaas" and not (self.caller_id or "").strip().lstrip("+").isdigit():
             found["caller_id"] = "CPaaS caller ids are digits only (3 to 15)."
