@@ -10,6 +10,7 @@ seconds / answered, short-call % = short calls / answered.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import phonenumbers
 from django.conf import settings
 from django.db.models import Case, F, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -210,9 +211,20 @@ def window_end(now=None):
     return bucket_of(now) + timedelta(seconds=BUCKET_SECONDS)
 
 
-def _caller_keys(number: str) -> tuple[str, str]:
-    # Rollups carry the caller id as the ingest stored it: E.164, or digits without "+".
-    return number, number.lstrip("+")
+def _caller_keys(number: str) -> tuple[str, ...]:
+    """Rollups carry the caller id as the ingest stored it: E.164, digits without "+", or
+    the national form with its trunk 0 (OCA's from_number: "02184788101" for
+    +622184788101). Keys are matched per account, so a national form is not ambiguous."""
+    keys = [number, number.lstrip("+")]
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return tuple(keys)
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits = "".join(ch for ch in national if ch.isdigit())
+    if digits and digits not in keys:
+        keys.append(digits)
+    return tuple(keys)
 
 
 def figures_for(numbers, now=None) -> dict[int, Health]:
