@@ -100,6 +100,15 @@ def test_figures_per_window_match_the_raw_records():
     assert health[other.pk].month.calls == 30
 
 
+def test_calls_whose_caller_id_the_vendor_wrote_in_national_form_count_for_the_number():
+    # OCA reports from_number as dialled in Indonesia ("021..."), the inventory holds E.164.
+    account = myoperator_account(kind="oca")
+    (number,) = add_numbers(account, ["+622184788101"])
+    calls(account, "02184788101", 12, seed=4)
+    calls(account, "02184788199", 5, seed=5)  # another number: not counted
+    assert figures_for([number], now=NOW)[number.pk].month.calls == 12
+
+
 def test_figures_are_one_rollup_query_for_a_page_of_numbers(django_assert_num_queries):
     account = myoperator_account()
     numbers = add_numbers(account, [f"+91987654321{i}" for i in range(10)])
