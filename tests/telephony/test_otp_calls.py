@@ -9,9 +9,11 @@ from django.apps import apps
 from django.urls import reverse
 
 from telephony.models import Call, ProviderRequest
+from telephony.one_off_calls import refresh
 from tests.telephony.calls_support import (  # noqa: F401
     CPAAS_CALLER_ID,
     LIVE,
+    lose_answer,
     make_account,
     sandbox_calls,
     sandbox_url,
@@ -64,6 +66,34 @@ def test_an_otp_call_leaves_the_otp_nowhere(sandbox_url, supervisor_client, capl
     # The same form again: the call it placed, no second announcement.
     supervisor_client.post(reverse("telephony:otp_new"), data)
     assert sandbox_calls("cpaas", kind="otp").filter(to_number__endswith="9876543210").count() == 1
+
+
+@LIVE
+def test_a_lost_otp_answer_is_never_sent_again_and_leaves_one_announcement(
+    sandbox_url, lose_answer, supervisor_client
+):
+    account = make_account(sandbox_url, "cpaas")
+    form = supervisor_client.get(reverse("telephony:otp_new")).content.decode()
+    token = form.split('name="token" value="')[1].split('"')[0]
+    data = {
+        "account": account.pk,
+        "to_number": "+919876543211",
+        "otp": OTP,
+        "announce_template_id": "AN2222314c96",
+        "caller_id": CPAAS_CALLER_ID,
+        "repeat": "1",
+        "token": token,
+    }
+    lose_answer("cpaas", "outbound_call")
+    supervisor_client.post(reverse("telephony:otp_new"), data)
+    call = Call.objects.get(kind="otp")
+    assert call.status == "unknown", (call.status, call.error)
+    # A reload or a double click, then asking the vendor again: never a second announcement.
+    supervisor_client.post(reverse("telephony:otp_new"), data)
+    refresh(call, force=True)
+    assert Call.objects.filter(kind="otp").count() == 1
+    assert sandbox_calls("cpaas", kind="otp").filter(to_number__endswith="9876543211").count() == 1
+    assert [label for label, text in every_row_text() if OTP in text] == []
 
 
 @LIVE
