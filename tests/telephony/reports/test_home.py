@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from telephony.models.cdr import SyncRun
@@ -66,3 +67,9 @@ def test_running_campaigns_show_their_progress(viewer_client):
 def test_an_admin_still_sees_the_users_and_jobs_figures(admin_client, viewer_client):
     assert admin_client.get("/").context["figures"]
     assert not viewer_client.get("/").context["figures"]
+
+
+def test_a_viewer_finds_caller_id_health_from_the_reports_page(viewer_client):
+    html = viewer_client.get(reverse("reports:overview")).content.decode()
+    assert f'href="{reverse("numbers:health")}"' in html
+    assert viewer_client.get(reverse("numbers:health")).status_code == 200
