@@ -11,24 +11,14 @@ class PhoneNumbersConfig(AppConfig):
         post_migrate.connect(ensure_schedules, sender=self)
 
 
+NUMBER_JOBS = [
+    ("Numbers sync (Omilia, OCA)", "phone_numbers.tasks.sync_all_numbers", "hourly", None),
+    ("Number health rules", "phone_numbers.tasks.apply_health_rules", 15, None),
+]
+
+
 def ensure_schedules(sender, **kwargs):
     """The inventory's recurring jobs; idempotent, run after each migrate."""
-    from django_q.models import Schedule
+    from telephony.signals import ensure_recurring
 
-    Schedule.objects.update_or_create(
-        name="Numbers sync (Omilia, OCA)",
-        defaults={
-            "func": "phone_numbers.tasks.sync_all_numbers",
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="Number health rules",
-        defaults={
-            "func": "phone_numbers.tasks.apply_health_rules",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 15,
-            "repeats": -1,
-        },
-    )
+    ensure_recurring(NUMBER_JOBS)

@@ -27,65 +27,45 @@ def cluster_name() -> str:
     return f"{socket.gethostname()}:{os.getppid()}"
 
 
-def ensure_schedules(sender, **kwargs):
-    """The recurring jobs every deployment needs; idempotent, run after each migrate."""
+# The recurring jobs every deployment needs: (name, function, every N minutes or "hourly",
+# the delay before the first run or None for "as soon as a worker starts").
+RECURRING_JOBS = [
+    ("Worker heartbeat", "telephony.tasks.heartbeat", 1, None),
+    ("Campaign engine watchdog", "campaigns.tasks.engine_watchdog", 1, None),
+    ("Callback sync", "telephony.tasks_callbacks.sync_callbacks", 5, None),
+    # Panel users first sync an hour after the schedule is created, not the moment a
+    # worker starts.
+    (
+        "MyOperator panel users sync",
+        "telephony.tasks_calls.sync_vendor_users",
+        "hourly",
+        timedelta(hours=1),
+    ),
+    ("One-off calls status check", "telephony.tasks_calls.refresh_open_calls", 1, None),
+    ("Import upload sweep", "campaigns.tasks.sweep_import_uploads", "hourly", None),
+]
+
+
+def ensure_recurring(jobs):
+    """Create or update each recurring django-q2 schedule of `jobs` (see RECURRING_JOBS);
+    idempotent, so every app runs its own table after each migrate."""
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name="Worker heartbeat",
-        defaults={
-            "func": "telephony.tasks.heartbeat",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="Campaign engine watchdog",
-        defaults={
-            "func": "campaigns.tasks.engine_watchdog",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="Callback sync",
-        defaults={
-            "func": "telephony.tasks_callbacks.sync_callbacks",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
-            "repeats": -1,
-        },
-    )
-    users_sync = {
-        "func": "telephony.tasks_calls.sync_vendor_users",
-        "schedule_type": Schedule.HOURLY,
-        "repeats": -1,
-    }
-    Schedule.objects.update_or_create(
-        name="MyOperator panel users sync",
-        defaults=users_sync,
-        # First run an hour after it is created, not the moment a worker starts.
-        create_defaults={**users_sync, "next_run": timezone.now() + timedelta(hours=1)},
-    )
-    Schedule.objects.update_or_create(
-        name="One-off calls status check",
-        defaults={
-            "func": "telephony.tasks_calls.refresh_open_calls",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="Import upload sweep",
-        defaults={
-            "func": "campaigns.tasks.sweep_import_uploads",
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-        },
-    )
+    for name, func, every, first_run_after in jobs:
+        fields = {"func": func, "repeats": -1}
+        if every == "hourly":
+            fields["schedule_type"] = Schedule.HOURLY
+        else:
+            fields.update(schedule_type=Schedule.MINUTES, minutes=every)
+        create = dict(fields)
+        if first_run_after is not None:
+            create["next_run"] = timezone.now() + first_run_after
+        Schedule.objects.update_or_create(name=name, defaults=fields, create_defaults=create)
+
+
+def ensure_schedules(sender, **kwargs):
+    """The recurring jobs every deployment needs; idempotent, run after each migrate."""
+    ensure_recurring(RECURRING_JOBS)
 
 
 def ensure_roles(sender, **kwargs):

@@ -4,24 +4,13 @@ One dispatcher every minute enqueues each account whose own interval
 (ProviderAccount.sync_interval_minutes, 5 by default) is up, so a changed interval
 needs no schedule row of its own; reconciliation runs hourly."""
 
+SYNC_JOBS = [
+    ("Call data sync", "telephony.tasks.sync_due_accounts", 1, None),
+    ("Call count reconciliation", "telephony.tasks.reconcile_accounts", "hourly", None),
+]
+
 
 def ensure_sync_schedules(sender, **kwargs):
-    from django_q.models import Schedule
+    from telephony.signals import ensure_recurring
 
-    Schedule.objects.update_or_create(
-        name="Call data sync",
-        defaults={
-            "func": "telephony.tasks.sync_due_accounts",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="Call count reconciliation",
-        defaults={
-            "func": "telephony.tasks.reconcile_accounts",
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-        },
-    )
+    ensure_recurring(SYNC_JOBS)
