@@ -86,8 +86,10 @@
     var range = document.getElementById("report-range");
     if (range) { range.addEventListener("change", toggleCustom); }
   });
-  document.addEventListener("htmx:afterSettle", function () {
-    // Redraw only when a swap brought new data (not for unrelated swaps, e.g. toasts).
+  // Redraw as soon as the swap is in (afterSwap, in the same task as the swap), so the
+  // figures and the charts never disagree on screen; only when a swap brought new data
+  // (not for unrelated swaps, e.g. toasts).
+  document.addEventListener("htmx:afterSwap", function () {
     var node = document.getElementById("report-data");
     if (node !== drawnFrom || !document.getElementById("report-body").contains(node)) { draw(); }
   });

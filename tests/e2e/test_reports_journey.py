@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from telephony.models import CallRecord, SandboxCall, UserProfile
@@ -69,14 +70,19 @@ def figure(page, key: str) -> str:
     return page.locator(f'[data-figure="{key}"] [data-value]').inner_text()
 
 
-def charted_calls(page) -> int:
-    """Calls in the drawn stacked chart (the sum of its datasets)."""
-    return page.evaluate(
-        """() => {
-          const chart = window.dialdeskReports.charts()[0];
-          return chart.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0);
-        }"""
-    )
+def charted_calls(page, expected: int) -> int:
+    """Calls in the drawn stacked chart (the sum of its datasets), once the chart shows
+    `expected` or after five seconds, whichever is first (the charts are redrawn when
+    htmx swaps the new figures in, an event later than the figures' text)."""
+    script = """() => {
+      const chart = window.dialdeskReports.charts()[0];
+      return chart ? chart.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0) : -1;
+    }"""
+    try:
+        page.wait_for_function(f"({script})() === {int(expected)}", timeout=5000)
+    except PlaywrightTimeout:
+        pass
+    return page.evaluate(script)
 
 
 def test_a_viewer_reads_drills_plays_and_exports(page, live_server, make_user, screenshots):
@@ -97,17 +103,17 @@ def test_a_viewer_reads_drills_plays_and_exports(page, live_server, make_user, s
     week = CallRecord.objects.filter(started_at__gte=midnight - timedelta(days=6)).count()
     assert figure(page, "calls") == f"{week:,}"
     page.wait_for_function("window.dialdeskReports && window.dialdeskReports.charts().length")
-    assert charted_calls(page) == week
+    assert charted_calls(page, week) == week
 
     # 2. A longer range, then a status: each redraws with figures that match.
     page.select_option("#report-range", "30d")
     expect(page.locator("#report-period")).to_contain_text("Last 30 days")
-    assert figure(page, "calls") == "40" and charted_calls(page) == 40
+    assert figure(page, "calls") == "40" and charted_calls(page, 40) == 40
     assert "range=30d" in page.url
     page.select_option("#report-status", "answered")
     answered = CallRecord.objects.filter(status="answered").count()
     expect(page.locator('[data-figure="calls"] [data-value]')).to_have_text(str(answered))
-    assert charted_calls(page) == answered and "status=answered" in page.url
+    assert charted_calls(page, answered) == answered and "status=answered" in page.url
     assert figure(page, "asr") == "100.0%"
     page.screenshot(path=screenshots / "reports-overview.png", full_page=True)
 
