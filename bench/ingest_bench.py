@@ -15,8 +15,9 @@ a fresh, migrated database; the CDRs are built before the clock starts.
 Measured, each with the commit:
 - raw: the prepared column tuples, one executemany (SQLite) or one COPY (PostgreSQL)
   into telephony_callrecord (same indexes and constraints as the ingest meets);
-- ingest: the NormalizedCDRs through ingest() in --batch sized batches (a page of a
-  sync), new rows: existing-row lookup, campaign/attempt/call links, insert, rollups;
+- ingest: the NormalizedCDRs through ingest() in --batch sized batches (what a sync
+  gathers over its pages before one ingest, SYNC_INGEST_BATCH, default 5000), new rows:
+  existing-row lookup, campaign/attempt/call links, insert, rollups;
 - again: the same batches once more (every row found unchanged: what each overlapping
   sync run does);
 - update: every fourth call changes status (rollups move between keys).
@@ -197,7 +198,12 @@ def run_part(mode: str, args, scratch: Path) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=1000, help="CDRs per ingest call (a page)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=5000,
+        help="CDRs per ingest call (what a sync gathers over pages: SYNC_INGEST_BATCH)",
+    )
     parser.add_argument(
         "--days", type=int, default=1, help="the calls' span (1: a busy account's day)"
     )

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from django.apps import apps
 from django.db import connection, transaction
@@ -113,10 +114,16 @@ def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> Inge
 
 
 def _text(value, width: int) -> str:
-    return str(value or "").replace("\x00", "")[:width]
+    if value.__class__ is not str:
+        value = str(value or "")
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value if len(value) <= width else value[:width]
 
 
 def _seconds(value) -> int:
+    if value.__class__ is int and 0 <= value <= MAX_INT:
+        return value
     try:
         return min(max(int(value or 0), 0), MAX_INT)
     except (TypeError, ValueError):
@@ -126,15 +133,21 @@ def _seconds(value) -> int:
 def _utc(value):
     if not isinstance(value, datetime):
         return None
+    if value.tzinfo is UTC:
+        return value  # the vendors' mapping tables give UTC: nothing to convert
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return value.astimezone(UTC)
 
 
+# json.dumps(..., default=str) would build a new encoder for every record.
+_RAW_ENCODER = json.JSONEncoder(default=str)
+
+
 def _raw_json(value) -> str:
     """The raw record as JSON text PostgreSQL can store (no NUL), dumped once: the text
     is what is written; it is parsed again only to compare with a stored copy."""
-    text = json.dumps(value if isinstance(value, dict) else {"value": value}, default=str)
+    text = _RAW_ENCODER.encode(value if isinstance(value, dict) else {"value": value})
     if "\\u0000" in text:
         text = json.dumps(_strip_nul(json.loads(text)))
     return text
@@ -163,23 +176,37 @@ def e164(number: str) -> str:
     return number
 
 
+# The text columns _row copies as they are (cut to width); the numbers, status and
+# direction get their own rules.
+PLAIN_TEXT = tuple(
+    (name, width)
+    for name, width in TEXT_WIDTHS.items()
+    if name not in ("customer_number_reversed", "status", "caller_id", "customer_number")
+)
+
+
+def _reversed(number: str) -> str:
+    """reversed_digits, without its per-character loop for the usual E.164 number."""
+    if number[:1] == "+" and number[1:].isdigit():
+        return number[:0:-1][:32]
+    return reversed_digits(number)[:32]
+
+
 def _row(cdr) -> dict:
-    row = {
-        name: _text(getattr(cdr, name, ""), width)
-        for name, width in TEXT_WIDTHS.items()
-        if name != "customer_number_reversed"
-    }
+    """A NormalizedCDR as the row the ingest writes (this runs for every record: plain
+    attribute reads and few calls, no per-field loops over dicts)."""
+    row = {name: _text(getattr(cdr, name, ""), width) for name, width in PLAIN_TEXT}
     row["status"] = _text(str(cdr.status), 20)
-    row["customer_number"] = e164(row["customer_number"])
-    row["caller_id"] = e164(row["caller_id"])
+    row["customer_number"] = number = e164(_text(getattr(cdr, "customer_number", ""), 32))
+    row["caller_id"] = e164(_text(getattr(cdr, "caller_id", ""), 32))
     row["direction"] = row["direction"] or "outbound"
-    row["customer_number_reversed"] = reversed_digits(row["customer_number"])[:32]
-    for name in TIME_COLUMNS:
-        row[name] = _utc(getattr(cdr, name, None))
-    for name in NUMBER_COLUMNS:
-        row[name] = _seconds(getattr(cdr, name, 0))
-    for name in LINK_COLUMNS:
-        row[name] = None
+    row["customer_number_reversed"] = _reversed(number)
+    row["started_at"] = _utc(getattr(cdr, "started_at", None))
+    row["answered_at"] = _utc(getattr(cdr, "answered_at", None))
+    row["ended_at"] = _utc(getattr(cdr, "ended_at", None))
+    row["duration_seconds"] = _seconds(getattr(cdr, "duration_seconds", 0))
+    row["billable_seconds"] = _seconds(getattr(cdr, "billable_seconds", 0))
+    row["call_id"] = row["campaign_id"] = row["attempt_id"] = row["contact_id"] = None
     row["raw"] = _raw_json(getattr(cdr, "raw", None) or {})
     return row
 
@@ -330,7 +357,11 @@ DATETIMES = frozenset((*TIME_COLUMNS, "synced_at"))
 def _sqlite_datetime(value):
     """What Django writes for an aware datetime on SQLite (UTC, naive, str()), without
     its per-value setting lookups (this runs for every time of every row)."""
-    return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+    if value is None:
+        return None
+    if value.tzinfo is UTC:
+        return value.isoformat(" ")[:-6]  # str() of the naive value, less "+00:00"
+    return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
 def _db_value(name: str, value, sqlite: bool | None = None):
@@ -342,20 +373,23 @@ def _db_value(name: str, value, sqlite: bool | None = None):
 
 
 def _db_rows(rows: list, names: tuple, extra=()) -> list:
-    sqlite = connection.vendor == "sqlite"
-    if not sqlite:
-        return [[*(row[name] for name in names), *(row[name] for name in extra)] for row in rows]
-    times = [name in DATETIMES for name in names]
-    return [
-        [
-            *(
-                _sqlite_datetime(row[name]) if is_time else row[name]
-                for name, is_time in zip(names, times, strict=True)
-            ),
-            *(row[name] for name in extra),
-        ]
-        for row in rows
-    ]
+    """Each row's values for `names` then `extra`, as the database takes them (SQLite:
+    datetimes as text, as Django writes them)."""
+    values = itemgetter(*names, *extra)
+    if connection.vendor != "sqlite":
+        return [values(row) for row in rows]
+    times = [index for index, name in enumerate(names) if name in DATETIMES]
+    prepared = []
+    last, last_text = None, None  # a batch shares one synced_at: converted once
+    for row in rows:
+        out = list(values(row))
+        for index in times:
+            value = out[index]
+            if value is not last:
+                last, last_text = value, _sqlite_datetime(value)
+            out[index] = last_text
+        prepared.append(out)
+    return prepared
 
 
 def _insert(rows: list) -> None:

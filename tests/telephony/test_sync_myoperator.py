@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from telephony.models import CallRecord, CallRollup, LogFilter, SandboxCall, SyncCursor, SyncRun
+from telephony.sync import jobs
 from telephony.sync.jobs import sync_myoperator_filters, sync_myoperator_logs
 from telephony.vendors.myoperator import sandbox
 from telephony.vendors.myoperator.client import MyOperatorClient
@@ -107,6 +108,24 @@ def test_the_next_run_starts_at_the_cursor_less_the_overlap(account):
     assert second.window_start == first.window_end - timedelta(minutes=15)
     assert second.created == 1
     assert stored_ids(account) == ["ref-1", "ref-2"]
+
+
+def test_pages_are_stored_a_batch_at_a_time_and_every_call_arrives(account, settings, monkeypatch):
+    settings.SYNC_INGEST_BATCH = 4  # two pages of PAGE calls
+    for n in range(10):
+        finished_call(n, 30 + n)
+    sizes = []
+    real_ingest = jobs.ingest
+
+    def counting(account, cdrs, **options):
+        sizes.append(len(cdrs))
+        return real_ingest(account, cdrs, **options)
+
+    monkeypatch.setattr(jobs, "ingest", counting)
+    run = sync_myoperator_logs(account, page_size=PAGE)
+    assert run.ok and (run.pages, run.created) == (5, 10)
+    assert sizes == [4, 4, 2]
+    assert stored_ids(account) == sorted(f"ref-{n}" for n in range(10))
 
 
 def test_a_fault_on_page_3_of_5_loses_nothing_and_doubles_nothing(
