@@ -159,9 +159,17 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}."
     )
 
+# Test runs in parallel (pytest-xdist) share one Redis: each test worker, and every
+# cluster it starts (they inherit its environment), gets its own queue and cache keys.
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _TEST_WORKER,
+        }
     }
 else:
     CACHES = {
@@ -172,7 +180,7 @@ else:
     }
 
 Q_CLUSTER = {
-    "name": "dialdesk",
+    "name": f"dialdesk-{_TEST_WORKER}" if _TEST_WORKER else "dialdesk",
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": 600,
     "retry": 720,
