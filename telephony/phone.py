@@ -248,6 +248,68 @@ def normalize(value, default_region: str = "IN") -> str:
     raise InvalidNumber(f"{value!s} is not a valid number for +{cc} ({regions[0].code})")
 
 
+@cache
+def fast_path(default_region: str):
+    """A function for a big import's hot loop: raw text -> its E.164 form, or None when
+    this quick check cannot decide (normalize then does, with every rule). It takes two
+    shapes only, plain ASCII digits in the national form of `default_region` and "+"
+    with that region's country code, and only where that region's plan makes the answer
+    the one normalize and phonenumbers.parse give: one region on the country code, a
+    plain national prefix (no rewriting rules), and digits that start with neither the
+    national prefix, nor the country code (issue 14: "91…" is decided by the plan, in
+    normalize), nor the international prefix, nor a 0 after the country code (kept as a
+    leading zero only by Italy's rule). Then the number is valid exactly when its length
+    and pattern are, and its E.164 form is "+" and the digits.
+    tests/telephony/test_phone_fast_path.py compares it with phonenumbers over many shapes.
+    Returns None when the region allows no fast path at all."""
+    home = region(default_region) if default_region else None
+    metadata = PhoneMetadata.metadata_for_region(default_region.upper(), None) if home else None
+    if home is None or metadata is None:
+        return None
+    cc = home.country_code
+    if regions_for_country_code(cc) != (home,) or split_country_code(cc + "0" * 12) != (
+        cc,
+        "0" * 12,
+    ):
+        return None
+    prefix = home.national_prefix
+    parsing = metadata.national_prefix_for_parsing
+    if metadata.national_prefix_transform_rule or (parsing and parsing != prefix):
+        return None
+    if parsing and not parsing.isdigit():
+        return None
+    international = re.compile(metadata.international_prefix or "(?!)")
+    refused = tuple(p for p in (prefix, cc) if p)
+    lengths, types = home.lengths, home.types.fullmatch
+    plus_cc, size = "+" + cc, len(cc) + 1
+
+    def fast(text: str) -> str | None:
+        if text.isdigit():
+            if (
+                text.isascii()
+                and len(text) in lengths
+                and text[0] != "0"
+                and not text.startswith(refused)
+                and international.match(text) is None
+                and types(text) is not None
+            ):
+                return plus_cc + text
+            return None
+        if text.startswith(plus_cc):
+            national = text[size:]
+            if (
+                national.isdigit()
+                and national.isascii()
+                and len(national) in lengths
+                and national[0] != "0"
+                and types(national) is not None
+            ):
+                return text
+        return None
+
+    return fast
+
+
 def is_e164(value: str) -> bool:
     """True for a valid number already written as +CC… (what vendors like MyOperator want)."""
     if not isinstance(value, str) or not value.startswith("+"):

@@ -34,7 +34,9 @@ from .reading import (
     xlsx_row_estimate,
 )
 
-BATCH_SIZE = 20_000
+# Rows a batch (one transaction): each batch rewrites most leaf pages of the list+number
+# index (its numbers are spread over all of it), so fewer, bigger batches write less.
+BATCH_SIZE = 50_000
 # A batch is also cut once its custom fields hold this many characters: 20,000 rows of
 # 200 fields at the cell limit would otherwise sit in memory as one batch.
 BATCH_MAX_CHARS = 32_000_000
@@ -151,12 +153,16 @@ class Importer:
 
     def _parallel(self) -> bool:
         """Parse in a child process while this one writes, for big files: parsing and
-        writing then cost max(a, b), not a + b. A daemonic process may not fork one
-        (django-q2 workers are not daemonic here: settings.Q_CLUSTER)."""
+        writing then cost max(a, b), not a + b. Only with a second core to run on: on
+        one core (`taskset -c 0`) the two processes take turns, and sending the rows
+        between them is pure cost. A daemonic process may not fork one (django-q2
+        workers are not daemonic here: settings.Q_CLUSTER)."""
         if self.parallel is not None:
             return self.parallel
-        return (self.job.rows_total or 0) >= PARALLEL_MIN_ROWS and not (
-            multiprocessing.current_process().daemon
+        return (
+            (self.job.rows_total or 0) >= PARALLEL_MIN_ROWS
+            and len(os.sched_getaffinity(0)) > 1
+            and not multiprocessing.current_process().daemon
         )
 
     def _parallel_batches(self):

@@ -16,9 +16,12 @@ cheapest to fill) holds each row's words and a token "e" + its last 4 digits; "e
 with" asks FTS for that token, then checks the full suffix on those few rows. Triggers
 keep it in step with every write, raw SQL included. The import's raw batches (millions
 of rows) fill it with one INSERT … SELECT a batch instead: a trigger per row cost 7x
-the insert itself. The import marks its list in `campaigns_search_pause` inside the
-batch's transaction, so the triggers skip exactly those rows, and no other writer (one
-at a time on SQLite) ever sees the mark.
+the insert itself. The import drops the insert trigger inside the batch's transaction
+and creates it again before the commit (DDL is transactional on SQLite), so no other
+writer (one at a time on SQLite) ever runs without it, a crash rolls the drop back, and
+the batch's rows pay nothing per row. (An earlier version kept the trigger and skipped
+it with a WHEN on a "paused lists" table: that subquery, run for every row, cost more
+than the insert's indexes.)
 
 PostgreSQL: expression indexes, so no column needs filling by any write path: a GIN
 index on the same words as a `simple` tsvector, and a btree on (list, reverse(number))
@@ -66,36 +69,43 @@ def _tail_sql(prefix: str = "") -> str:
     return f"'e' || substr({prefix}number, -{MIN_TAIL})"
 
 
-def sqlite_schema(kind: str) -> list[str]:
-    """The FTS table and its triggers (the migration runs these, SQLite only)."""
-    table, fts, list_column, _ = TABLES[kind]
+def _insert_trigger(kind: str) -> str:
+    table, fts, _, _ = TABLES[kind]
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts} (rowid, words, tail) "
+        f"VALUES (new.id, {_words_sql(kind, 'new.')}, {_tail_sql('new.')}); END"
+    )
+
+
+def sqlite_triggers(kind: str) -> list[str]:
+    """The triggers that keep the FTS table in step with every write."""
+    table, fts, _, _ = TABLES[kind]
     new_words, old_words = _words_sql(kind, "new."), _words_sql(kind, "old.")
     new_tail, old_tail = _tail_sql("new."), _tail_sql("old.")
-    kind_sql = f"'{kind}'"
     insert = f"INSERT INTO {fts} (rowid, words, tail) VALUES (new.id, {new_words}, {new_tail});"
     delete = (
         f"INSERT INTO {fts} ({fts}, rowid, words, tail) "
         f"VALUES ('delete', old.id, {old_words}, {old_tail});"
     )
     return [
-        "CREATE TABLE IF NOT EXISTS campaigns_search_pause "
-        "(kind TEXT NOT NULL, list_id INTEGER NOT NULL, PRIMARY KEY (kind, list_id))",
-        f"CREATE VIRTUAL TABLE {fts} USING fts5(words, tail, content='', "
-        "tokenize='unicode61 remove_diacritics 2', detail=none, columnsize=0)",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} "
-        "WHEN NOT EXISTS (SELECT 1 FROM "
-        f"campaigns_search_pause WHERE kind = {kind_sql} AND list_id = new.{list_column}) "
-        f"BEGIN {insert} END",
+        _insert_trigger(kind),
         f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN {delete} END",
         f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF number, name, "
         f"{'fields' if kind == 'contact' else 'reason'} ON {table} BEGIN {delete} {insert} END",
-        f"INSERT INTO {fts} (rowid, words, tail) "  # rows already there
-        f"SELECT id, {_words_sql(kind)}, {_tail_sql()} FROM {table}",
     ]
 
 
-def sqlite_triggers(kind: str) -> list[str]:
-    return sqlite_schema(kind)[2:5]
+def sqlite_schema(kind: str) -> list[str]:
+    """The FTS table, its triggers, and the rows already there (migrations run these)."""
+    table, fts, _, _ = TABLES[kind]
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5(words, tail, content='', "
+        "tokenize='unicode61 remove_diacritics 2', detail=none, columnsize=0)",
+        *sqlite_triggers(kind),
+        f"INSERT INTO {fts} (rowid, words, tail) "  # rows already there
+        f"SELECT id, {_words_sql(kind)}, {_tail_sql()} FROM {table}",
+    ]
 
 
 def restore_sqlite_triggers(using="default", **kwargs):
@@ -140,23 +150,22 @@ def postgres_drop(kind: str) -> list[str]:
 
 
 class BulkSearchFill:
-    """The import's raw batches on SQLite: pause the per-row triggers for the list, then
-    index the batch's new rows (ids above `floor`) in one statement. Call inside the
-    batch's transaction; a no-op on PostgreSQL (expression indexes need no filling)."""
+    """The import's raw batches on SQLite: drop the per-row insert trigger inside the
+    batch's transaction, then index the batch's new rows (ids above `floor`) in one
+    statement and create the trigger again, before the commit. A no-op on PostgreSQL
+    (expression indexes need no filling)."""
 
     def __init__(self, kind: str, list_id: int):
         self.kind, self.list_id = kind, list_id
         self.active = connection.vendor == "sqlite"
 
     def pause(self, cursor) -> int:
-        """Mark the list and return the id floor (the highest id before the batch)."""
+        """Drop the insert trigger (inside the batch's transaction: never seen outside
+        it) and return the id floor (the highest id before the batch)."""
         if not self.active:
             return 0
-        table = TABLES[self.kind][0]
-        cursor.execute(
-            "INSERT OR IGNORE INTO campaigns_search_pause (kind, list_id) VALUES (%s, %s)",
-            [self.kind, self.list_id],
-        )
+        table, fts, _, _ = TABLES[self.kind]
+        cursor.execute(f"DROP TRIGGER IF EXISTS {fts}_ai")
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608
         return cursor.fetchone()[0]
 
@@ -166,15 +175,13 @@ class BulkSearchFill:
         table, fts, list_column, _ = TABLES[self.kind]
         cursor.execute(
             # Table and column names are constants of this module, never user input.
+            # In id order: FTS5 writes out its pending terms whenever a rowid goes back.
             f"INSERT INTO {fts} (rowid, words, tail) "  # noqa: S608
             f"SELECT id, {_words_sql(self.kind)}, {_tail_sql()} FROM {table} "
-            f"WHERE {list_column} = %s AND id > %s",
+            f"WHERE {list_column} = %s AND id > %s ORDER BY id",
             [self.list_id, floor],
         )
-        cursor.execute(
-            "DELETE FROM campaigns_search_pause WHERE kind = %s AND list_id = %s",
-            [self.kind, self.list_id],
-        )
+        cursor.execute(_insert_trigger(self.kind))
 
 
 def words_of(text: str) -> list[str]:

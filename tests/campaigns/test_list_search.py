@@ -146,16 +146,41 @@ def test_the_fast_import_indexes_the_rows_it_writes_and_nothing_else(contact_lis
     assert found(contact_list, "kiran") == ["+919876512345"]
     assert found(contact_list, "kochi") == ["+919876554321"]
     assert found(contact_list, "2345") == ["+919876512345"]
-    # The import's pause of the per-row triggers ends with its batch.
+    # The import drops the per-row insert trigger for its batch only: it is back after.
     if not POSTGRES:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM campaigns_search_pause")
-            assert cursor.fetchone()[0] == 0
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE "
+                "'campaigns_%_search_ai' ORDER BY name"
+            )
+            assert [row[0] for row in cursor.fetchall()] == [
+                "campaigns_contact_search_ai",
+                "campaigns_dndentry_search_ai",
+            ]
             cursor.execute(
                 "SELECT count(*) FROM campaigns_contact_search WHERE "
                 "campaigns_contact_search MATCH 'kiran'"
             )
             assert cursor.fetchone()[0] == 1  # once, not by the trigger and the batch
+    Contact.objects.create(contact_list=contact_list, number="+919876599999", name="Later Person")
+    assert found(contact_list, "later") == ["+919876599999"]
+
+
+@pytest.mark.skipif(POSTGRES, reason="SQLite's FTS triggers")
+def test_an_import_batch_that_fails_leaves_the_insert_trigger_in_place(contact_list, monkeypatch):
+    from campaigns.models.search import BulkSearchFill
+
+    def broken(self, cursor, floor):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(BulkSearchFill, "fill", broken)
+    upload = SimpleUploadedFile("people.csv", b"number,name\n9876512345,Kiran Shah\n")
+    job = create_job(ImportJob.Kind.CONTACTS, contact_list, None, upload=upload)
+    with pytest.raises(RuntimeError):
+        run_import(job.pk)
+    assert not Contact.objects.filter(contact_list=contact_list).exists()
+    Contact.objects.create(contact_list=contact_list, number="+919876599999", name="Later Person")
+    assert found(contact_list, "later") == ["+919876599999"]
 
 
 def test_a_search_no_index_can_serve_says_what_the_box_finds(viewer_client):
