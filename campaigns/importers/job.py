@@ -37,9 +37,11 @@ from .reading import (
 # Rows a batch (one transaction): each batch rewrites most leaf pages of the list+number
 # index (its numbers are spread over all of it), so fewer, bigger batches write less.
 BATCH_SIZE = 50_000
-# A batch is also cut once its custom fields hold this many characters: 20,000 rows of
-# 200 fields at the cell limit would otherwise sit in memory as one batch.
-BATCH_MAX_CHARS = 32_000_000
+# A batch is also cut once its custom fields hold this many characters: 50,000 rows of
+# 200 fields at the cell limit would otherwise sit in memory as one batch. A 15-column
+# file's batch is cut at ~16,000 rows: with two processes both hold a batch, and 50,000
+# such rows (~35 MB each) took the million-row import past 300 MB.
+BATCH_MAX_CHARS = 6_000_000
 PARALLEL_MIN_ROWS = 50_000
 PIPE_PART = 2_000  # rows a message between the reader and the writer process
 REPORT_HEADER = "row,value,reason\r\n"
@@ -374,14 +376,15 @@ COUNTERS = [
 
 @contextmanager
 def _bulk_connection():
-    """On SQLite: a bigger page cache while the indexes grow, fewer WAL checkpoints, and
+    """On SQLite: a bigger page cache while the indexes grow (32 MB: 64 MB was no faster
+    at a million rows, and counted in the job's memory), fewer WAL checkpoints, and
     no per-row foreign key check (each batch checks that its list still exists instead).
     PRAGMAs are no-ops inside a transaction (tests), which is harmless."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.execute("PRAGMA cache_size = -32768")
         cursor.execute("PRAGMA foreign_keys = OFF")
         # Checkpoint the WAL every ~40 MB, not every 4 MB: hot index pages are copied
         # back into the database once per checkpoint, not once per batch.
