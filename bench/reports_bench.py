@@ -9,8 +9,9 @@ and the template all count) of:
   "ends with" number search;
 - a call's page.
 
-Each size runs in its own child process on a fresh, migrated database; the same is
-measured at 100,000 records for comparison (--compare 0 to skip).
+The viewer is in Asia/Kolkata (+05:30). Each size runs in its own child process on a
+fresh, migrated database; the same is measured at 100,000 records for comparison
+(--compare 0 to skip).
 
     .venv/bin/python bench/reports_bench.py                      # 1,000,000 on SQLite
     .venv/bin/python bench/reports_bench.py --rows 300000        # a quicker run
@@ -23,9 +24,10 @@ files, removed after.
 
 The data: 3 accounts, 12 campaigns (plus calls outside any campaign), 2 caller ids per
 campaign, weighted statuses, start times spread over the last --days days (default 90).
-Records go in with one executemany (SQLite) / COPY (PostgreSQL), then the rollups are
-rebuilt with telephony.sync.rollups.rebuild (what `manage.py rebuild_rollups` runs), the
-same table the ingest keeps in step on every sync.
+Records go in with one executemany (SQLite; PostgreSQL: made by the server with
+generate_series, the same distribution, as 10M through Python takes most of an hour),
+then the rollups are rebuilt with telephony.sync.rollups.rebuild (what `manage.py
+rebuild_rollups` runs), the same tables the ingest keeps in step on every sync.
 """
 
 import argparse
@@ -48,6 +50,7 @@ KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktZm9yLWRpYWw="
 STATUSES = ["answered"] * 5 + ["no_answer"] * 2 + ["busy", "failed", "congestion"]
 CHUNK = 50_000
 REPEAT = 9
+ZONE = "Asia/Kolkata"
 
 
 def generate(rows: int, days: int, seed: int = 7):
@@ -80,6 +83,9 @@ def generate(rows: int, days: int, seed: int = 7):
     choices += [(a.pk, None, ["+918069009999"]) for a in accounts]
     end = datetime.now(UTC)
     start = end - timedelta(days=days)
+    if connection.vendor == "postgresql":
+        generate_in_server(choices, rows, start, days)
+        return
     table = CallRecord._meta.db_table
     columns = [*ingest_module.INSERTED, "campaign_id"]
     columns = list(dict.fromkeys(columns))
@@ -120,12 +126,76 @@ def generate(rows: int, days: int, seed: int = 7):
                     prepared,
                 )
         done += len(prepared)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def generate_in_server(choices, rows: int, start, days: int):
+    """PostgreSQL: the same distribution made by the server (generate_series), a million
+    rows per statement: 10M records through Python would take most of an hour here.
+    The rows are what the ingest writes for the same calls (see generate)."""
+    from django.db import connection, transaction
+
+    accounts = [account for account, _, _ in choices]
+    campaigns = [campaign or 0 for _, campaign, _ in choices]
+    first_callers = [callers[0] for _, _, callers in choices]
+    last_callers = [callers[-1] for _, _, callers in choices]
+    sql = """
+        INSERT INTO telephony_callrecord (
+            account_id, vendor_call_id, direction, status, vendor_status, caller_id,
+            customer_number, customer_number_reversed, agent, recording_ref, reference_id,
+            vendor_campaign_id, dtmf, started_at, answered_at, ended_at, duration_seconds,
+            billable_seconds, campaign_id, raw, synced_at)
+        SELECT (%(accounts)s::int[])[k], 'b' || n, 'outbound', status, upper(status),
+               CASE WHEN random() < 0.5 THEN (%(first)s::text[])[k]
+                    ELSE (%(last)s::text[])[k] END,
+               '+9197' || number, reverse('9197' || number), '',
+               CASE WHEN talk > 0 THEN lpad(to_hex(n), 96, '0') || '-v2.mp3' ELSE '' END,
+               '', '', '', begun,
+               CASE WHEN talk > 0 THEN begun + interval '8 seconds' END,
+               begun + make_interval(secs => 8 + talk), 8 + talk, talk,
+               NULLIF((%(campaigns)s::int[])[k], 0),
+               jsonb_build_object('id', n, 'dial_status', upper(status), 'billsec', talk),
+               now()
+        FROM (
+            SELECT n, k, status, begun, number,
+                   CASE WHEN status = 'answered' THEN 1 + floor(random() * 399)::int
+                        ELSE 0 END AS talk
+            FROM (
+                SELECT n,
+                       1 + floor(random() * %(choices)s)::int AS k,
+                       (%(statuses)s::text[])[1 + floor(random() * %(weights)s)::int]
+                           AS status,
+                       %(start)s::timestamptz
+                           + make_interval(secs => floor(random() * %(span)s)) AS begun,
+                       lpad(floor(random() * 1e8)::bigint::text, 8, '0') AS number
+                FROM generate_series(%(first_n)s, %(last_n)s) AS n
+            ) AS drawn
+        ) AS made
+    """
+    done = 0
+    while done < rows:
+        count = min(1_000_000, rows - done)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    "accounts": accounts,
+                    "campaigns": campaigns,
+                    "first": first_callers,
+                    "last": last_callers,
+                    "choices": len(choices),
+                    "statuses": STATUSES,
+                    "weights": len(STATUSES),
+                    "start": start,
+                    "span": days * 86400,
+                    "first_n": done,
+                    "last_n": done + count - 1,
+                },
+            )
+        done += count
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def timed(client, url: str) -> float:
@@ -138,7 +208,7 @@ def timed(client, url: str) -> float:
     return statistics.median(times)
 
 
-def child(rows: int, days: int):
+def child(rows: int, days: int, measure_only: bool = False):
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -155,24 +225,59 @@ def child(rows: int, days: int):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
-    from django.test import Client
 
-    from telephony.models import CallRecord, CallRollup
-    from telephony.reports.search import encode_cursor
+    from telephony.models import CallRollup, UserProfile
+    from telephony.models.cdr import CallRollupDay, CallRollupHour
     from telephony.sync.rollups import rebuild
 
+    if measure_only:  # --measure: the timings again on a kept database
+        from telephony.models import CallRecord
+
+        user = get_user_model().objects.get(username="bench-viewer")
+        print(json.dumps({"rows": CallRecord.objects.count(), **measure(days, user)}))
+        return
     begun = time.perf_counter()
     generate(rows, days)
     generated = time.perf_counter() - begun
+    # The viewer is in India (+05:30, the main zone): its local days start at 18:30 UTC
+    # and its hours at hh:30, so no UTC-aligned rollup serves them. Made before the
+    # rebuild, which registers and builds the phases of every zone in use.
+    user = get_user_model().objects.create_user("bench-viewer", password="x" * 12)
+    user.groups.add(Group.objects.get(name="Viewer"))
+    UserProfile.objects.update_or_create(user=user, defaults={"time_zone": ZONE})
     begun = time.perf_counter()
     rebuild(batch_size=20_000)
     rebuilt = time.perf_counter() - begun
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    timings = measure(days, user)
+    export = subprocess.run(
+        [sys.executable, __file__, "--export-child", "--days", str(days)],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    result = {
+        "export": json.loads(export.stdout.strip().splitlines()[-1]),
+        "rows": rows,
+        "vendor": connection.vendor,
+        "rollup_rows": CallRollup.objects.count(),
+        "hour_rows": CallRollupHour.objects.count(),
+        "day_rows": CallRollupDay.objects.count(),
+        "generate_s": generated,
+        "rollups_s": rebuilt,
+        **timings,
+    }
+    print(json.dumps(result))
 
-    user = get_user_model().objects.create_user("bench-viewer", password="x" * 12)
-    user.groups.add(Group.objects.get(name="Viewer"))
+
+def measure(days: int, user) -> dict:
+    """{"ms": {page: median server time}, "load": the 1-minute load after}."""
+    from django.test import Client
+
+    from telephony.models import CallRecord
+    from telephony.reports.search import encode_cursor
+
     client = Client()
     client.force_login(user)
 
@@ -189,22 +294,8 @@ def child(rows: int, days: int):
     }
     for url in urls.values():  # warm the caches (templates, statements) once
         client.get(url)
-    export = subprocess.run(
-        [sys.executable, __file__, "--export-child", "--days", str(days)],
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    result = {
-        "export": json.loads(export.stdout.strip().splitlines()[-1]),
-        "rows": rows,
-        "vendor": connection.vendor,
-        "rollup_rows": CallRollup.objects.count(),
-        "generate_s": generated,
-        "rollups_s": rebuilt,
-        "ms": {name: timed(client, url) for name, url in urls.items()},
-    }
-    print(json.dumps(result))
+    timings = {name: timed(client, url) for name, url in urls.items()}
+    return {"ms": timings, "load": os.getloadavg()[0]}
 
 
 def export_child(days: int):
@@ -294,8 +385,23 @@ def run_size(rows: int, args, scratch: Path) -> dict:
         )
         return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
-        if args.postgres:
+        if args.postgres and not args.keep:
             pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        elif args.postgres:
+            print(f"kept {database_url} (drop it when done)", file=sys.stderr)
+
+
+def measure_again(database_url: str, args, scratch: Path) -> dict:
+    """The page timings once more on a database a --keep run left."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "0", "--measure-child", "--days", str(args.days)],
+        env=env_for(database_url, scratch / "media"),
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -304,14 +410,35 @@ def main():
     parser.add_argument("--compare", type=int, default=100_000, help="also at this size (0: no)")
     parser.add_argument("--days", type=int, default=90, help="start times spread over these days")
     parser.add_argument("--postgres", help="a PostgreSQL server URL (databases made and dropped)")
+    parser.add_argument(
+        "--keep", action="store_true", help="PostgreSQL: keep the databases (for --measure)"
+    )
+    parser.add_argument(
+        "--measure",
+        action="append",
+        metavar="DATABASE_URL",
+        help="only time the pages again on a database a --keep run left (repeatable)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--export-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
         export_child(args.days)
         return
-    if args.child:
-        child(args.child, args.days)
+    if args.child is not None:
+        child(args.child, args.days, measure_only=args.measure_child)
+        return
+    if args.measure:
+        scratch = Path(tempfile.mkdtemp(prefix="reports-bench-"))
+        try:
+            for url in args.measure:
+                result = measure_again(url, args, scratch)
+                print(f"{url} ({result['rows']:,} records), load {result['load']:.2f}")
+                for name, ms in result["ms"].items():
+                    print(f"  {name:24}{ms:>9.1f} ms")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         return
     rows = args.rows or (10_000_000 if args.postgres else 1_000_000)
     sizes = [size for size in (args.compare, rows) if size]
@@ -323,7 +450,9 @@ def main():
     print(f"Reports bench on {results[0]['vendor']}, load {os.getloadavg()[0]:.2f} at the end")
     header = "".join(f"{r['rows']:>14,}" for r in results)
     print(f"{'':24}{header}" + ("       ratio" if len(results) == 2 else ""))
-    print(f"{'rollup rows':24}" + "".join(f"{r['rollup_rows']:>14,}" for r in results))
+    print(f"{'rollup rows (15 min)':24}" + "".join(f"{r['rollup_rows']:>14,}" for r in results))
+    print(f"{'rollup rows (hour)':24}" + "".join(f"{r['hour_rows']:>14,}" for r in results))
+    print(f"{'rollup rows (day)':24}" + "".join(f"{r['day_rows']:>14,}" for r in results))
     print(
         f"{'generate + rollups (s)':24}"
         + "".join(f"{r['generate_s']:>8.0f} + {r['rollups_s']:<3.0f}" for r in results)

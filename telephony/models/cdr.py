@@ -66,7 +66,8 @@ class CallRecord(models.Model):
         help_text="Digits of the customer number reversed, for 'ends with' as a prefix search",
     )
     agent = models.CharField(max_length=100, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Indexed with id (cdr_started_id below): the search's keyset order, newest first.
+    started_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(default=0)
@@ -110,6 +111,9 @@ class CallRecord(models.Model):
             )
         ]
         indexes = [
+            # The search pages' order (started_at, id): PostgreSQL reads a page straight
+            # off it, where an index on the time alone leaves a sort of each tie.
+            models.Index(fields=["started_at", "id"], name="cdr_started_id"),
             models.Index(fields=["account", "started_at"], name="cdr_account_started"),
             models.Index(fields=["campaign", "started_at"], name="cdr_campaign_started"),
         ]
@@ -220,6 +224,130 @@ class CallRollup(models.Model):
 
     def __str__(self):
         return f"{self.bucket:%Y-%m-%d %H:%M} {self.status}: {self.calls}"
+
+
+# Coarser rollup levels: the same key and measures as CallRollup, summed over an hour or
+# a day that starts at a given phase of the UTC clock (RollupPhase). A viewer in +05:30
+# has local days starting at 18:30 UTC and local hours at hh:30, so those phases serve
+# their whole days and hours; a range is decomposed into whole days, whole hours and
+# quarter-hour edges (telephony.reports.plan), each read from the coarsest level built.
+LEVEL_SECONDS = {"hour": 3600, "day": 86400}
+
+
+def phase_of(moment: datetime, level: str) -> int:
+    """Minutes past the start of `level`'s UTC cycle at which `moment` falls: the phase of
+    the hour (0-59) or day (0-1439) starting at that moment."""
+    return int(moment.timestamp()) % LEVEL_SECONDS[level] // 60
+
+
+class RollupPhase(models.Model):
+    """A coarse rollup level kept for one phase (see phase_of). Registered when a zone in
+    use needs it: from then on every ingest maintains it; `built_at` is set once a job
+    (telephony.sync.rollups.build_phase) has filled its history from CallRollup, and only
+    then do reports read it."""
+
+    class Level(models.TextChoices):
+        HOUR = "hour", "Hour"
+        DAY = "day", "Day"
+
+    level = models.CharField(max_length=4, choices=Level.choices)
+    minutes = models.PositiveSmallIntegerField(
+        help_text="Phase: minutes past UTC 00:00 (day) or :00 (hour)"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["level", "minutes"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "minutes"], name="one_phase_per_level")
+        ]
+
+    def __str__(self):
+        return f"{self.level} at +{self.minutes // 60:02d}:{self.minutes % 60:02d} UTC"
+
+
+class CoarseRollup(models.Model):
+    """An hour or day of CallRollup rows: `bucket` is the UTC start, `phase` its
+    phase_of (kept as a column so a range of one phase is one index range)."""
+
+    phase = models.PositiveSmallIntegerField()
+    bucket = models.DateTimeField()
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    caller_id = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=20)
+    calls = models.PositiveBigIntegerField(default=0)
+    answered = models.PositiveBigIntegerField(default=0)
+    busy = models.PositiveBigIntegerField(default=0)
+    no_answer = models.PositiveBigIntegerField(default=0)
+    failed = models.PositiveBigIntegerField(default=0)
+    billable_seconds = models.PositiveBigIntegerField(default=0)
+    short_calls = models.PositiveBigIntegerField(default=0)
+
+    objects = CallRollupQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.bucket:%Y-%m-%d %H:%M} {self.status}: {self.calls}"
+
+
+class CallRollupHour(CoarseRollup):
+    """CallRollup summed per hour starting at `phase` minutes past a UTC hour. Only the
+    unique key is indexed (each index is paid on every ingest)."""
+
+    level = "hour"
+
+    class Meta:
+        ordering = ["bucket"]
+        constraints = [
+            models.UniqueConstraint(
+                "phase",
+                "bucket",
+                "account",
+                Coalesce("campaign", Value(0)),
+                "caller_id",
+                "status",
+                name="one_hour_rollup_per_key",
+            )
+        ]
+
+
+class CallRollupDay(CoarseRollup):
+    """CallRollup summed per 24 hours starting at `phase` minutes past UTC midnight (a
+    local day of a zone at that offset)."""
+
+    level = "day"
+
+    class Meta:
+        ordering = ["bucket"]
+        constraints = [
+            models.UniqueConstraint(
+                "phase",
+                "bucket",
+                "account",
+                Coalesce("campaign", Value(0)),
+                "caller_id",
+                "status",
+                name="one_day_rollup_per_key",
+            )
+        ]
+
+
+# A day row also counts its calls per local hour (the day starts at local midnight, so
+# hour n of the bucket is local hour n): the overview's weekday x hour heatmap reads 30
+# day rows per key instead of 720 hour rows. Answered per hour is the hourly calls of
+# the "answered" rows (status is in the key).
+HOURLY_CALLS = tuple(f"calls_h{hour:02d}" for hour in range(24))
+for _name in HOURLY_CALLS:
+    CallRollupDay.add_to_class(_name, models.PositiveIntegerField(default=0))
+
+COARSE_ROLLUPS = {"hour": CallRollupHour, "day": CallRollupDay}
+COARSE_MEASURES = {"hour": ROLLUP_MEASURES, "day": (*ROLLUP_MEASURES, *HOURLY_CALLS)}
 
 
 class SyncRunQuerySet(models.QuerySet):
@@ -440,13 +568,21 @@ __all__ = [
     "ROLLUP_MEASURES",
     "SHORT_CALL_SECONDS",
     "CallRecord",
+    "COARSE_MEASURES",
+    "COARSE_ROLLUPS",
+    "HOURLY_CALLS",
+    "LEVEL_SECONDS",
     "CallRollup",
+    "CallRollupDay",
+    "CallRollupHour",
     "Freshness",
     "LogFilter",
     "Reconciliation",
+    "RollupPhase",
     "SyncCursor",
     "SyncRun",
     "bucket_of",
+    "phase_of",
     "reversed_digits",
     "stored_counts",
 ]

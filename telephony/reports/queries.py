@@ -1,20 +1,37 @@
-"""The overview's numbers, read only from CallRollup (never raw CallRecords), so their
-cost follows the number of 15-minute buckets in the range, not the number of calls.
+"""The overview's numbers, read only from the rollups (never raw CallRecords), so their
+cost follows the number of rollup rows in the range, not the number of calls.
 
-Buckets come back in UTC and are placed in the viewer's zone here, in Python: a range of
-30 days is at most 2,880 buckets per status, whatever the table holds."""
+A range of local days is decomposed (`plan`) into whole local days, whole local hours
+and quarter-hour edges, each read from the coarsest rollup level built for the phase
+the viewer's zone needs (CallRollupDay, CallRollupHour, else CallRollup; see
+telephony.sync.rollups): 30 days in +05:30 are 30 day rows per key, not 2,880 quarter
+hours. A day whose length is not 24 hours (a DST change) falls back to hours, or to
+quarter hours when its length is not whole hours either; a phase not built yet falls
+back the same way (and is queued to be built). Buckets come back in UTC and are placed
+in the viewer's zone here, in Python."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connections
+from django.db.models import Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from telephony.models import ProviderAccount
-from telephony.models.cdr import ROLLUP_MEASURES, CallRollup
+from telephony.models.cdr import (
+    BUCKET_SECONDS,
+    COARSE_ROLLUPS,
+    HOURLY_CALLS,
+    LEVEL_SECONDS,
+    ROLLUP_MEASURES,
+    CallRollup,
+    RollupPhase,
+    phase_of,
+)
 
 from .metrics import derived, display, figures
-from .periods import Period
+from .periods import Period, local_midnight
 
 GROUPS = {
     "account": "Account",
@@ -39,14 +56,11 @@ STATUS_ORDER = (
     "voicemail",
     "in_progress",
 )
+SIZES = {"quarter": BUCKET_SECONDS, **LEVEL_SECONDS}
 
 
 def status_label(status: str) -> str:
     return (status or "unknown").replace("_", " ").capitalize()
-
-
-def rollups(period: Period, filters: dict):
-    return CallRollup.objects.window(period.start, period.end, **_window_filters(filters))
 
 
 def _window_filters(filters: dict) -> dict:
@@ -62,31 +76,113 @@ def _add(into: dict, row: dict):
         into[name] += int(row[name] or 0)
 
 
-def totals(period: Period, filters: dict) -> dict:
-    return rollups(period, filters).totals()
+# --- the plan: which level serves which part of a range -------------------------------
 
 
-def bucket_rows(period: Period, filters: dict, by_status: bool = True) -> list[dict]:
-    """Measures per (bucket, status) in the range: one GROUP BY over the rollups. At most
-    96 buckets a day x the statuses, however many calls the rollups sum up."""
-    rows = rollups(period, filters)
-    keys = ("bucket", "status") if by_status else ("bucket",)
-    grouped = rows.order_by().values(*keys).annotate(**rows.measures())
-    # Read through the cursor: Django's per-row converters (a datetime parse per row on
-    # SQLite) cost more than the query; a bucket repeats for every status, so it is
-    # parsed once here.
-    sql, params = grouped.query.sql_with_params()
-    names = [*keys, *ROLLUP_MEASURES]
-    buckets: dict = {}
-    with connections[grouped.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        result = []
+@dataclass(frozen=True)
+class Run:
+    """Consecutive buckets of one level and phase: [first, last] are bucket starts."""
+
+    level: str  # "day", "hour" or "quarter" (CallRollup)
+    phase: int
+    first: datetime
+    last: datetime
+
+
+def plan(first, last, tz, grain: str, built: set) -> list[Run]:
+    """Runs of rollup buckets that cover the local days [first, last] in `tz` exactly,
+    coarsest first: whole days (grain "day"), else whole hours, else quarter hours.
+    `built`: the (level, phase) pairs that may be read."""
+    pieces = []
+    day = first
+    while day <= last:
+        start = local_midnight(day, tz).astimezone(UTC)
+        end = local_midnight(day + timedelta(days=1), tz).astimezone(UTC)
+        seconds = (end - start).total_seconds()
+        day_phase, hour_phase = phase_of(start, "day"), phase_of(start, "hour")
+        if grain == "day" and seconds == 86400 and ("day", day_phase) in built:
+            pieces.append(("day", day_phase, start))
+        else:
+            moment = start
+            # Whole hours only when the day is whole hours long: a half-hour DST change
+            # (Lord Howe) moves local hours off this phase within the day.
+            if seconds % 3600 == 0 and ("hour", hour_phase) in built:
+                while moment + timedelta(hours=1) <= end:
+                    pieces.append(("hour", hour_phase, moment))
+                    moment += timedelta(hours=1)
+            while moment < end:
+                pieces.append(("quarter", 0, moment))
+                moment += timedelta(seconds=BUCKET_SECONDS)
+        day += timedelta(days=1)
+    runs: list[Run] = []
+    for level, phase, moment in pieces:
+        previous = runs[-1] if runs else None
+        if (
+            previous
+            and previous.level == level
+            and previous.phase == phase
+            and previous.last + timedelta(seconds=SIZES[level]) == moment
+        ):
+            runs[-1] = Run(level, phase, previous.first, moment)
+        else:
+            runs.append(Run(level, phase, moment, moment))
+    return runs
+
+
+def built_phases(tz) -> set:
+    """The built (level, phase) pairs, in one query; registers (and queues the build of)
+    the phases of the viewer's zone the first time it is seen."""
+    from telephony.sync import rollups
+
+    phases = list(RollupPhase.objects.values_list("level", "minutes", "built_at"))
+    name = getattr(tz, "key", None)
+    if name and rollups.zone_phases(name) - {(level, minutes) for level, minutes, _ in phases}:
+        rollups.register_zones([name])
+    return {(level, minutes) for level, minutes, built_at in phases if built_at is not None}
+
+
+def fetch(runs: list[Run], filters: dict, keys: tuple, *, hourly: bool = False) -> list[dict]:
+    """Measures grouped by `keys` ("bucket", "status", or a dimension) over `runs`: one
+    GROUP BY per level, in one UNION ALL statement. A key may repeat across levels (the
+    caller sums). With `hourly`, each row also says its "level" and a day row its calls
+    per local hour (HOURLY_CALLS; zeros on other levels). Read through the cursor:
+    Django's per-row converters (a datetime parse per row on SQLite) cost more than the
+    query; a bucket is parsed once here."""
+    by_level = defaultdict(list)
+    for run in runs:
+        by_level[run.level].append(run)
+    parts, params, alias = [], [], None
+    for level, level_runs in by_level.items():
+        model = CallRollup if level == "quarter" else COARSE_ROLLUPS[level]
+        where = Q()
+        for run in level_runs:
+            span = Q(bucket__gte=run.first, bucket__lte=run.last)
+            where |= span if level == "quarter" else span & Q(phase=run.phase)
+        rows = model.objects.window(None, None, **_window_filters(filters)).filter(where)
+        extra = {}
+        if hourly:
+            extra["level"] = Value(level)
+            for name in HOURLY_CALLS:
+                extra[name] = Coalesce(Sum(name), Value(0)) if level == "day" else Value(0)
+        grouped = rows.order_by().values(*keys).annotate(**rows.measures(), **extra)
+        sql, part_params = grouped.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS {level}_part")  # noqa: S608 (Django's SQL)
+        params.extend(part_params)
+        alias = grouped.db
+    if not parts:
+        return []
+    names = [*keys, *ROLLUP_MEASURES, *(("level", *HOURLY_CALLS) if hourly else ())]
+    stamps: dict = {}
+    result = []
+    with connections[alias].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
-            stamp = row["bucket"]
-            if stamp not in buckets:
-                buckets[stamp] = _as_utc(stamp)
-            row["bucket"] = buckets[stamp]
+            if "bucket" in row:
+                stamp = row["bucket"]
+                if stamp not in stamps:
+                    stamps[stamp] = _as_utc(stamp)
+                row["bucket"] = stamps[stamp]
             result.append(row)
     return result
 
@@ -95,6 +191,18 @@ def _as_utc(value) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def totals(period: Period, filters: dict, built: set | None = None) -> dict:
+    """{calls, answered, busy, no_answer, failed, billable_seconds, short_calls} of the
+    period (day level where built)."""
+    built = built_phases(period.tz) if built is None else built
+    total = _zero()
+    for row in fetch(
+        plan(period.first, period.last, period.tz, "day", built), filters, ("status",)
+    ):
+        _add(total, row)
+    return total
 
 
 class LocalTimes(dict):
@@ -120,7 +228,8 @@ class Overview:
     acd: list = field(default_factory=list)
     split: list = field(default_factory=list)  # (status, label, calls)
     heatmap: list = field(default_factory=list)  # 7 rows of 24 (answered, calls)
-    rows: list = field(default_factory=list)  # the (bucket, status) rows, for group_by
+    rows: list = field(default_factory=list)  # (bucket, status) rows of the period
+    built: set = field(default_factory=set)
 
     def chart_data(self) -> dict:
         statuses = [s for s in STATUS_ORDER if s in self.by_status] + sorted(
@@ -169,8 +278,26 @@ def slots(period: Period) -> list[str]:
 
 
 def overview(period: Period, filters: dict) -> Overview:
-    rows = bucket_rows(period, filters)
-    previous = totals(period.previous(), filters)
+    """Figures (with the previous period), charts, split and heatmap from one read: the
+    (bucket, status) rows of the period and the previous one, whole days from the day
+    level (whose hourly calls give the heatmap); a range charted by hour reads hours."""
+    tz = period.tz
+    built = built_phases(tz)
+    if period.hourly:
+        rows = fetch(
+            plan(period.first, period.last, tz, "hour", built), filters, ("bucket", "status")
+        )
+        previous = totals(period.previous(), filters, built)
+    else:
+        before = period.previous()
+        runs = plan(before.first, period.last, tz, "day", built)
+        both = fetch(runs, filters, ("bucket", "status"), hourly=True)
+        start = period.start
+        rows = [row for row in both if row["bucket"] >= start]
+        previous = _zero()
+        for row in both:
+            if row["bucket"] < start:
+                _add(previous, row)
     labels = slots(period)
     index = {label: n for n, label in enumerate(labels)}
     per_slot = [_zero() for _ in labels]
@@ -178,7 +305,7 @@ def overview(period: Period, filters: dict) -> Overview:
     split: dict[str, int] = defaultdict(int)
     heat = [[[0, 0] for _ in range(24)] for _ in range(7)]
     current = _zero()
-    local_of = LocalTimes(period.tz)
+    local_of = LocalTimes(tz)
     slot_cache: dict = {}
     for row in rows:
         local = local_of[row["bucket"]]
@@ -192,9 +319,18 @@ def overview(period: Period, filters: dict) -> Overview:
         calls = int(row["calls"] or 0)
         by_status.setdefault(row["status"], [0] * len(labels))[slot] += calls
         split[row["status"]] += calls
-        cell = heat[local.weekday()][local.hour]
-        cell[0] += int(row["answered"] or 0)
-        cell[1] += calls
+        if row.get("level") == "day":  # local midnight: hour n of the row is local hour n
+            answered = row["status"] == "answered"
+            for hour, name in enumerate(HOURLY_CALLS):
+                if n := int(row[name] or 0):
+                    cell = heat[local.weekday()][hour]
+                    cell[1] += n
+                    if answered:
+                        cell[0] += n
+        else:  # an hour or quarter hour: within one local hour
+            cell = heat[local.weekday()][local.hour]
+            cell[0] += int(row["answered"] or 0)
+            cell[1] += calls
     series = [derived(m) for m in per_slot]
     return Overview(
         period=period,
@@ -210,6 +346,7 @@ def overview(period: Period, filters: dict) -> Overview:
         ),
         heatmap=heat,
         rows=rows,
+        built=built,
     )
 
 
@@ -235,22 +372,31 @@ def _names(by: str, keys) -> dict:
     return {}
 
 
-def group_by(period: Period, filters: dict, by: str, rows=None) -> list[GroupRow]:
-    """The group-by table's rows, unsorted (see sort_rows). `rows`: the overview's
-    bucket rows, which day and hour groups reuse rather than query again."""
+def group_by(period: Period, filters: dict, by: str, report: Overview | None = None):
+    """The group-by table's rows, unsorted (see sort_rows). `report`: the overview, whose
+    day and hour rows the day and hour groups reuse rather than query again."""
     if by in ("day", "hour"):
+        built = report.built if report is not None else built_phases(period.tz)
+        if report is not None and (by == "day" or period.hourly):
+            rows = report.rows  # days; or hours and quarters of a range charted by hour
+        else:  # hours of the day: the hour level (a day row has no hourly measures)
+            grain = "day" if by == "day" else "hour"
+            runs = plan(period.first, period.last, period.tz, grain, built)
+            rows = fetch(runs, filters, ("bucket",))
         merged: dict[str, dict] = defaultdict(_zero)
         local_of = LocalTimes(period.tz)
-        for row in rows if rows is not None else bucket_rows(period, filters, by_status=False):
+        for row in rows:
             local = local_of[row["bucket"]]
             _add(merged[f"{local:%Y-%m-%d}" if by == "day" else f"{local:%H}:00"], row)
         return [GroupRow(key, key, measures) for key, measures in merged.items()]
-    rows = rollups(period, filters)
-    grouped = list(rows.order_by().values(by).annotate(**rows.measures()))
-    names = _names(by, [row[by] for row in grouped if row[by] is not None])
+    built = report.built if report is not None else built_phases(period.tz)
+    runs = plan(period.first, period.last, period.tz, "day", built)
+    merged = defaultdict(_zero)
+    for row in fetch(runs, filters, (by,)):
+        _add(merged[row[by]], row)
+    names = _names(by, [value for value in merged if value is not None])
     result = []
-    for row in grouped:
-        value = row.pop(by)
+    for value, row in merged.items():
         if by == "campaign" and value is None:
             label, filter_value = "No campaign (single calls, inbound)", "none"
         elif by == "status":

@@ -156,7 +156,11 @@ def page(queryset, *, older=None, newer=None, size=PAGE_SIZE) -> SearchPage:
     if cursor:
         moment, pk = cursor
         after = Q(started_at__gt=moment) | Q(started_at=moment, id__gt=pk)
-        rows = list(queryset.filter(after).order_by("started_at", "id")[: size + 1])
+        rows = list(
+            queryset.filter(started_at__gte=moment)
+            .filter(after)
+            .order_by("started_at", "id")[: size + 1]
+        )
         has_newer = len(rows) > size
         rows = rows[:size][::-1]
         result = SearchPage(rows, has_newer, True)
@@ -164,7 +168,11 @@ def page(queryset, *, older=None, newer=None, size=PAGE_SIZE) -> SearchPage:
         cursor = decode_cursor(older)
         if cursor:
             moment, pk = cursor
-            queryset = queryset.filter(Q(started_at__lt=moment) | Q(started_at=moment, id__lt=pk))
+            # The plain bound (started_at <= moment) is what an index range can start
+            # from; the OR alone is only a filter, read past every newer row.
+            queryset = queryset.filter(started_at__lte=moment).filter(
+                Q(started_at__lt=moment) | Q(started_at=moment, id__lt=pk)
+            )
         rows = list(queryset.order_by(*newest_first)[: size + 1])
         result = SearchPage(rows[:size], cursor is not None, len(rows) > size)
     if result.rows:

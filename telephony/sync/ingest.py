@@ -514,4 +514,7 @@ def apply_rollup_deltas(deltas: dict) -> int:
             cursor.executemany(sql, upserts)
         if emptied:
             cursor.executemany(f"DELETE FROM {table} WHERE calls = 0 AND {match}", emptied)  # noqa: S608
+    from .rollups import apply_coarse_deltas  # the hour and day levels, same deltas
+
+    apply_coarse_deltas(changed)
     return len(changed)

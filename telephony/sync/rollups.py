@@ -1,53 +1,357 @@
-"""Rebuilding CallRollup from CallRecord (`manage.py rebuild_rollups`).
+"""The rollup levels beyond CallRollup, and rebuilding them all (`manage.py
+rebuild_rollups`).
 
-The ingest keeps the rollups exact as it goes; this recomputes them from the records
-with the very same rules (rollup_key, measures_of), account by account, reading the
-records in bounded batches by id. Each account is rebuilt in one transaction that
-holds its ingest lock, so no sync of that account interleaves and readers see either
-the old table or the new one."""
+CallRollup (15 minutes) is the exact base. Reports over weeks would read every 15-minute
+row of the range, so each row is also summed into coarser levels: an hour table and a day
+table (CallRollupHour, CallRollupDay), each kept for the *phases* in use (RollupPhase):
+the minute of the UTC clock at which a zone's local days or hours start. A +05:30 viewer
+needs days starting at 18:30 UTC and hours at hh:30; a UTC one days at 00:00 and hours at
+hh:00; a zone with DST needs both of its offsets. The hour table has at most 4 phases
+(0, 15, 30, 45) whatever the zones.
+
+- Maintenance: apply_coarse_deltas runs inside the ingest's apply_rollup_deltas, in the
+  same transaction, from the very same 15-minute deltas: one statement per level per
+  batch (all phases in one executemany), never one per key.
+- A newly seen phase is registered (`register_zones`) and from then on maintained by
+  every ingest; a job (`build_phase`) fills its history from CallRollup account by
+  account under each account's ingest lock, then marks it built. Reports read only
+  built phases and fall back to finer levels for the rest (telephony.reports.queries).
+- `rebuild` recomputes CallRollup and every registered level from the CallRecords.
+"""
 
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
 from telephony.models import CallRecord, CallRollup, ProviderAccount
-from telephony.models.cdr import ROLLUP_MEASURES
+from telephony.models.cdr import (
+    BUCKET_SECONDS,
+    COARSE_MEASURES,
+    COARSE_ROLLUPS,
+    HOURLY_CALLS,
+    LEVEL_SECONDS,
+    ROLLUP_MEASURES,
+    SHORT_CALL_SECONDS,
+    RollupPhase,
+)
 
-from .ingest import _lock_account, _utc, apply_rollup_deltas, measures_of, rollup_key
+from .ingest import _db_value, _lock_account, _utc
 
-FIELDS = ("id", "started_at", "campaign_id", "caller_id", "status", "billable_seconds")
+BUILD_BATCH = 20_000
+
+
+# --- phases ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def zone_offsets(zone_name: str, year: int) -> frozenset[int]:
+    """Every UTC offset (minutes) `zone_name` uses from the year before `year` to the
+    year after: both sides of its DST, if it has one."""
+    zone = ZoneInfo(zone_name)
+    moment = datetime(year - 1, 1, 1, tzinfo=UTC)
+    offsets = set()
+    while moment.year <= year + 1:
+        offsets.add(int(moment.astimezone(zone).utcoffset().total_seconds()) // 60)
+        moment += timedelta(days=7)
+    return frozenset(offsets)
+
+
+def phases_of_offset(minutes: int) -> set[tuple[str, int]]:
+    """The (level, phase) pairs that serve local days and hours at UTC offset `minutes`:
+    local midnight is at -offset on the UTC clock."""
+    return {("day", -minutes % 1440), ("hour", -minutes % 60)}
+
+
+def zone_phases(zone_name: str) -> set[tuple[str, int]]:
+    phases = set()
+    for offset in zone_offsets(zone_name, timezone.now().year):
+        phases |= phases_of_offset(offset)
+    return phases
+
+
+def zones_in_use() -> set[str]:
+    from telephony.models import UserProfile
+
+    return {settings.TIME_ZONE, *UserProfile.objects.values_list("time_zone", flat=True)}
+
+
+def built_phases() -> set[tuple[str, int]]:
+    """The (level, phase) pairs reports may read."""
+    return set(RollupPhase.objects.filter(built_at__isnull=False).values_list("level", "minutes"))
+
+
+def register_zones(zone_names, *, build: bool = True) -> list[int]:
+    """Register the phases `zone_names` need that are not registered yet; with `build`,
+    queue a build_phase job for each. Returns the new phases' ids. Safe to repeat and
+    to race: the unique key keeps one row per phase."""
+    wanted = set()
+    for name in zone_names:
+        try:
+            wanted |= zone_phases(name)
+        except (KeyError, ValueError):  # not a zone name: nothing to serve
+            continue
+    known = set(RollupPhase.objects.values_list("level", "minutes"))
+    missing = sorted(wanted - known)
+    if not missing:
+        return []
+    RollupPhase.objects.bulk_create(
+        [RollupPhase(level=level, minutes=minutes) for level, minutes in missing],
+        ignore_conflicts=True,
+    )
+    ids = list(RollupPhase.objects.filter(built_at__isnull=True).values_list("pk", flat=True))
+    if build:
+        from django_q.tasks import async_task
+
+        for phase_id in ids:
+            # After the registration commits, so every ingest from then on maintains the
+            # phase before the job reads CallRollup under each account's lock.
+            transaction.on_commit(
+                lambda phase_id=phase_id: async_task(
+                    "telephony.sync.rollups.build_phase", phase_id, group="Rollups"
+                )
+            )
+    return ids
+
+
+# --- maintenance ----------------------------------------------------------------------
+
+
+def coarse_bucket(bucket: datetime, level: str, minutes: int) -> datetime:
+    """The UTC start of the `level` period at phase `minutes` that `bucket` falls in."""
+    seconds = int(bucket.timestamp())
+    size = LEVEL_SECONDS[level]
+    return datetime.fromtimestamp(seconds - (seconds - minutes * 60) % size, UTC)
+
+
+def coarse_deltas(deltas: dict, phases) -> dict:
+    """{level: {(phase, bucket, account, campaign, caller id, status): values}} from
+    15-minute deltas {(bucket, account, campaign, caller id, status): measures}. A day's
+    values are its measures then its calls per hour of the day (COARSE_MEASURES)."""
+    hour_size, day_size = len(COARSE_MEASURES["hour"]), len(COARSE_MEASURES["day"])
+    out = {
+        "hour": defaultdict(lambda: [0] * hour_size),
+        "day": defaultdict(lambda: [0] * day_size),
+    }
+    starts: dict = {}
+    for key, values in deltas.items():
+        bucket, *rest = key
+        for level, minutes in phases:
+            start = starts.get((bucket, level, minutes))
+            if start is None:
+                start = starts[(bucket, level, minutes)] = coarse_bucket(bucket, level, minutes)
+            total = out[level][(minutes, start, *rest)]
+            for index, value in enumerate(values):
+                total[index] += value
+            if level == "day":
+                hour = int((bucket - start).total_seconds()) // 3600
+                total[len(ROLLUP_MEASURES) + hour] += values[0]
+    return out
+
+
+def apply_coarse_deltas(deltas: dict, phases=None) -> int:
+    """Add 15-minute deltas to every registered coarse level; the ingest calls this from
+    apply_rollup_deltas, in its transaction. One UPDATE executemany (keys something
+    left), one INSERT ... ON CONFLICT executemany and one DELETE executemany (emptied
+    rows) per level at most. Returns the coarse keys changed."""
+    if not deltas:
+        return 0
+    if phases is None:
+        phases = list(RollupPhase.objects.values_list("level", "minutes"))
+    if not phases:
+        return 0
+    changed = 0
+    for level, keyed in coarse_deltas(deltas, phases).items():
+        changed += _apply_level(COARSE_ROLLUPS[level]._meta.db_table, COARSE_MEASURES[level], keyed)
+    return changed
+
+
+def _apply_level(table: str, measures: tuple, deltas: dict) -> int:
+    changed = {key: values for key, values in deltas.items() if any(values)}
+    if not changed:
+        return 0
+    columns = ("phase", "bucket", "account_id", "campaign_id", "caller_id", "status")
+    additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
+    insert = (
+        f"INSERT INTO {table} ({', '.join((*columns, *measures))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (len(columns) + len(measures)))}) "
+        f"ON CONFLICT (phase, bucket, account_id, COALESCE(campaign_id, 0), caller_id, status) "
+        f"DO UPDATE SET {additions}"
+    )
+    match = (
+        "phase = %s AND bucket = %s AND account_id = %s AND COALESCE(campaign_id, 0) = %s "
+        "AND caller_id = %s AND status = %s"
+    )
+    # Clamped at zero: a phase still being built may lack the row's history (the build
+    # job replaces it under the account lock); on a built phase the sum never goes
+    # below zero, so the clamp changes nothing there.
+    sets = ", ".join(
+        f"{name} = CASE WHEN {name} + %s < 0 THEN 0 ELSE {name} + %s END" for name in measures
+    )
+    upserts, updates, emptied = [], [], []
+    for key, values in changed.items():
+        minutes, bucket, account_id, campaign_id, caller_id, status = key
+        bucket_value = _db_value("synced_at", bucket)
+        where = [minutes, bucket_value, account_id, campaign_id or 0, caller_id, status]
+        if any(value < 0 for value in values):
+            updates.append([*(v for value in values for v in (value, value)), *where])
+            if values[0] < 0:
+                emptied.append(where)
+        else:
+            upserts.append(
+                [minutes, bucket_value, account_id, campaign_id, caller_id, status, *values]
+            )
+    with connection.cursor() as cursor:
+        if updates:
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {match}", updates)  # noqa: S608
+        if upserts:
+            cursor.executemany(insert, upserts)
+        if emptied:
+            cursor.executemany(f"DELETE FROM {table} WHERE calls = 0 AND {match}", emptied)  # noqa: S608
+    return len(changed)
+
+
+# --- building a phase -----------------------------------------------------------------
+
+
+def build_phase(phase_id: int, *, batch_size: int = BUILD_BATCH) -> int:
+    """Fill one registered phase from CallRollup, account by account (each under its
+    ingest lock, so no ingest of that account interleaves), then mark it built. A job:
+    safe to run twice (each account's rows are deleted and recomputed). Returns the
+    coarse rows written."""
+    phase = RollupPhase.objects.filter(pk=phase_id).first()
+    if phase is None:
+        return 0
+    model = COARSE_ROLLUPS[phase.level]
+    pairs = [(phase.level, phase.minutes)]
+    written = 0
+    for account_id in ProviderAccount.objects.order_by("id").values_list("id", flat=True):
+        with transaction.atomic():
+            _lock_account(account_id)
+            model.objects.filter(phase=phase.minutes, account_id=account_id).delete()
+            for rows in _rollup_batches(account_id, batch_size):
+                written += apply_coarse_deltas(rows, pairs)
+    RollupPhase.objects.filter(pk=phase_id).update(built_at=timezone.now())
+    return written
+
+
+def _rollup_batches(account_id: int, batch_size: int):
+    """One account's CallRollup rows as {key: measures}, `batch_size` rows at a time."""
+    last_id = 0
+    names = ("id", "bucket", "campaign_id", "caller_id", "status", *ROLLUP_MEASURES)
+    while True:
+        rows = list(
+            CallRollup.objects.filter(account_id=account_id, id__gt=last_id)
+            .order_by("id")
+            .values_list(*names)[:batch_size]
+        )
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        yield {(_utc(row[1]), account_id, row[2], row[3], row[4]): list(row[5:]) for row in rows}
+
+
+# --- rebuilding everything ------------------------------------------------------------
+# Set-based: one INSERT ... SELECT ... GROUP BY per table (and phase) per account, with the
+# ingest's own rules (rollup_key, measures_of) written in SQL. The property tests check
+# that a rebuild gives exactly the tables the ingest keeps.
+
+
+def _epoch(column: str) -> str:
+    """Whole seconds since 1970 of a datetime column, as an integer."""
+    if connection.vendor == "sqlite":
+        return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+
+
+def _moment(seconds: str) -> str:
+    """A datetime column value from seconds since 1970, as Django stores it."""
+    if connection.vendor == "sqlite":
+        return f"datetime({seconds}, 'unixepoch')"
+    return f"TO_TIMESTAMP({seconds})"
+
+
+def _rebuild_quarters_sql(account_id: int) -> None:
+    table, records = CallRollup._meta.db_table, CallRecord._meta.db_table
+    epoch = _epoch("started_at")
+    answered = "status = 'answered'"
+
+    def count(condition):
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    measures = {
+        "calls": "COUNT(*)",
+        "answered": count(answered),
+        "busy": count("status = 'busy'"),
+        "no_answer": count("status = 'no_answer'"),
+        "failed": count("status = 'failed'"),
+        "billable_seconds": "SUM(billable_seconds)",
+        "short_calls": count(f"{answered} AND billable_seconds < {SHORT_CALL_SECONDS}"),
+    }
+    assert tuple(measures) == ROLLUP_MEASURES
+    columns = ("bucket", "account_id", "campaign_id", "caller_id", "status", *measures)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our own names, %s)
+        f"SELECT {_moment(f'{epoch} - {epoch} %% {BUCKET_SECONDS}')}, account_id, campaign_id, "
+        f"caller_id, status, {', '.join(measures.values())} FROM {records} "
+        f"WHERE account_id = %s AND started_at IS NOT NULL "
+        f"GROUP BY 1, account_id, campaign_id, caller_id, status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account_id])
+
+
+def _build_coarse_sql(account_id: int, level: str, minutes: int) -> None:
+    """One account's rows of one level and phase, from its CallRollup rows."""
+    model, size = COARSE_ROLLUPS[level], LEVEL_SECONDS[level]
+    bucket_epoch = _epoch("bucket")
+    offset = f"({bucket_epoch} - {minutes * 60}) %% {size}"  # %% : a params query
+    sums = [f"SUM({name})" for name in ROLLUP_MEASURES]
+    names = list(ROLLUP_MEASURES)
+    if level == "day":
+        names += HOURLY_CALLS
+        sums += [
+            f"SUM(CASE WHEN {offset} / 3600 = {hour} THEN calls ELSE 0 END)"
+            for hour in range(len(HOURLY_CALLS))
+        ]
+    columns = ("phase", "bucket", "account_id", "campaign_id", "caller_id", "status", *names)
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT %s, {_moment(f'{bucket_epoch} - {offset}')}, account_id, "
+        f"campaign_id, caller_id, status, {', '.join(sums)} FROM {CallRollup._meta.db_table} "
+        f"WHERE account_id = %s GROUP BY 2, account_id, campaign_id, caller_id, status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [minutes, account_id])
 
 
 def rebuild_account(account_id: int, *, batch_size: int = 5000) -> int:
-    """Recompute one account's rollups; returns the number of rollup rows."""
+    """Recompute one account's rollups, every registered level included, in one
+    transaction holding its ingest lock; returns the number of CallRollup rows.
+    (`batch_size` is kept for callers; the rebuild is set-based SQL.)"""
     with transaction.atomic():
         _lock_account(account_id)
         CallRollup.objects.filter(account_id=account_id).delete()
-        last_id = 0
-        while True:
-            rows = list(
-                CallRecord.objects.filter(account_id=account_id, id__gt=last_id)
-                .order_by("id")
-                .values(*FIELDS)[:batch_size]
-            )
-            if not rows:
-                break
-            last_id = rows[-1]["id"]
-            totals = defaultdict(lambda: [0] * len(ROLLUP_MEASURES))
-            for row in rows:
-                row["started_at"] = _utc(row["started_at"])
-                key = rollup_key(account_id, row)
-                if key is None:
-                    continue
-                for index, value in enumerate(measures_of(row)):
-                    totals[key][index] += value
-            apply_rollup_deltas(totals)
+        for model in COARSE_ROLLUPS.values():
+            model.objects.filter(account_id=account_id).delete()
+        _rebuild_quarters_sql(account_id)
+        for level, minutes in RollupPhase.objects.values_list("level", "minutes"):
+            _build_coarse_sql(account_id, level, minutes)
         return CallRollup.objects.filter(account_id=account_id).count()
 
 
 def rebuild(account_ids=None, *, batch_size: int = 5000, progress=None) -> int:
     """Rebuild the rollups of the given accounts (all when None); returns row count.
+    Registers the phases of the zones in use first (settings.TIME_ZONE and every
+    user's); a rebuild of every account leaves every phase registered before it built.
     Rollups of accounts that no longer exist go with their account (CASCADE)."""
+    # A partial rebuild leaves new phases to their build job; a whole one builds them.
+    register_zones(zones_in_use(), build=bool(account_ids))
+    phases = list(RollupPhase.objects.values_list("pk", flat=True))
     ids = list(account_ids or ProviderAccount.objects.order_by("id").values_list("id", flat=True))
     total = 0
     for account_id in ids:
@@ -55,4 +359,8 @@ def rebuild(account_ids=None, *, batch_size: int = 5000, progress=None) -> int:
         total += rows
         if progress:
             progress(account_id, rows)
+    if not account_ids:
+        RollupPhase.objects.filter(pk__in=phases, built_at__isnull=True).update(
+            built_at=timezone.now()
+        )
     return total

@@ -72,6 +72,10 @@ def rollup_table():
 
 @pytest.fixture
 def random_calls():
+    return make_random_calls()
+
+
+def make_random_calls():
     rng = random.Random(20261204)
     accounts = [ProviderAccountFactory(kind="cpaas"), ProviderAccountFactory(kind="cpaas")]
     vendor_campaigns = {}

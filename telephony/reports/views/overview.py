@@ -51,7 +51,7 @@ def overview(request):
     report = queries.overview(period, filters)
     chart_data = report.chart_data()
     group, sort, descending = form.grouping()
-    grouped = queries.group_by(period, filters, group, rows=report.rows)
+    grouped = queries.group_by(period, filters, group, report=report)
     rows = queries.sort_rows(grouped, sort, descending)
     shown = rows[: queries.GROUP_LIMIT]
     for row in shown:

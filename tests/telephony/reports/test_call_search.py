@@ -2,8 +2,12 @@
 contains), filters, keyset pages that walk every match once, the count from the rollups
 or bounded, and the MyOperator filter builder over stored records."""
 
+import zoneinfo
+from datetime import datetime
+
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from telephony.models import CallRecord, LogFilter
@@ -146,3 +150,67 @@ def test_the_myoperator_filter_builder_filters_stored_records(calls, viewer_clie
     assert page.context["builder"]["live_only"] == ["Noted"]
     assert not page.context["page"].rows
     assert "only the vendor can answer" in page.content.decode()
+
+
+def page_plan(rows) -> str:
+    """The plan of a page's own query (newest first, LIMIT page + 1). PostgreSQL is told
+    to avoid sequential and bitmap scans: on a test-sized table they are cheapest, which
+    says nothing about the order the index gives at 10M rows."""
+    query, params = rows.order_by("-started_at", "-id")[
+        : cdr_search.PAGE_SIZE + 1
+    ].query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {query}", params)
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute(f"EXPLAIN {query}", params)
+        return "\n".join(str(row) for row in cursor.fetchall())
+
+
+def test_page_one_and_a_deep_page_read_the_keyset_index_in_order_without_sorting(calls):
+    """Keyset pages walk the (started_at, id) index backwards from the cursor and stop
+    after a page: no sort of the range, and a deep page starts its index range at the
+    cursor rather than filtering every newer row."""
+    from telephony.reports.periods import Period
+
+    period = Period(START.date(), START.date().replace(day=30), START.tzinfo)
+    newest = CallRecord.objects.order_by("-started_at", "-id")[10]
+    moment, pk = newest.started_at, newest.pk
+    deep = cdr_search.records(period, {}).filter(started_at__lte=moment)
+    deep = deep.filter(Q(started_at__lt=moment) | Q(started_at=moment, id__lt=pk))
+    for rows in (cdr_search.records(period, {}), deep):
+        plan = page_plan(rows)
+        if connection.vendor == "sqlite":
+            assert "cdr_started_id" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            assert "Index Scan Backward using cdr_started_id" in plan, plan
+            assert "Limit" in plan.splitlines()[0], plan
+            assert "Sort" not in plan, plan
+        if rows is deep:  # the cursor bounds the index range itself
+            assert "<=" in plan or "started_at<?" in plan.replace(" ", ""), plan
+
+
+def test_the_count_reads_whole_days_from_the_day_level(calls, viewer_client, viewer_user):
+    from telephony.models import UserProfile
+    from telephony.models.cdr import RollupPhase
+    from telephony.sync import rollups
+
+    profile = UserProfile.for_user(viewer_user)
+    profile.time_zone = "Asia/Kolkata"
+    profile.save()
+    rollups.rebuild()  # registers the zones in use and builds them
+    assert RollupPhase.objects.filter(built_at__isnull=False).count() == 4  # UTC and +05:30
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_client.get("/reports/calls/", {**RANGE, "status": "busy"})
+    read = [q["sql"] for q in queries if "rollup" in q["sql"] and "rollupphase" not in q["sql"]]
+    assert len(read) == 1 and "telephony_callrollupday" in read[0], read
+    assert '"telephony_callrollup"' not in read[0]
+    zone = zoneinfo.ZoneInfo("Asia/Kolkata")
+    first, last = datetime(2026, 11, 19, tzinfo=zone), datetime(2026, 12, 4, tzinfo=zone)
+    expected = CallRecord.objects.filter(
+        status="busy", started_at__gte=first, started_at__lt=last
+    ).count()
+    assert response.context["count"].value == expected

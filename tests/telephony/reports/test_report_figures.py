@@ -8,11 +8,15 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.test.utils import CaptureQueriesContext
 
 from telephony.models import CallRecord, UserProfile
+from telephony.models.cdr import RollupPhase
 from telephony.reports.metrics import derived
+from telephony.sync import rollups
 
 from .support import START, random_calls
 
@@ -110,9 +114,18 @@ def check_figures(shown: dict, expected: dict, where: str):
         assert close(shown[key], value), f"{where}: {key} shows {shown[key]}, SQL gives {value}"
 
 
-@pytest.fixture
-def calls(db):
-    return random_calls(count=900)
+@pytest.fixture(params=["quarter hours only", "hour and day levels"])
+def calls(db, request):
+    """Random calls; in the second run the hour and day levels of every test zone are
+    registered first and so kept by the ingest, and the reports read them."""
+    if request.param == "hour and day levels":
+        rollups.register_zones(ZONES, build=False)
+        for phase_id in RollupPhase.objects.values_list("pk", flat=True):
+            rollups.build_phase(phase_id)
+    made = random_calls(count=900)
+    if request.param == "quarter hours only":
+        RollupPhase.objects.all().delete()  # nothing built: the 15-minute table serves
+    return made
 
 
 def test_every_figure_and_group_equals_sql_over_raw_records_in_random_zones(
@@ -120,6 +133,7 @@ def test_every_figure_and_group_equals_sql_over_raw_records_in_random_zones(
 ):
     accounts, campaigns = calls
     rng = random.Random(11)
+    tables_read = set()
     profile = UserProfile.for_user(viewer_user)
     for round_ in range(6):
         zone_name = ZONES[round_] if round_ < len(ZONES) else rng.choice(ZONES)
@@ -140,9 +154,12 @@ def test_every_figure_and_group_equals_sql_over_raw_records_in_random_zones(
         )
         group = GROUPS[round_ % len(GROUPS)]
         query = {"range": "custom", "start": first, "end": last, "group": group, **filters}
-        response = viewer_client.get("/reports/", query)
+        with CaptureQueriesContext(connection) as captured:
+            response = viewer_client.get("/reports/", query)
         assert response.status_code == 200
         where = f"{zone_name} {first}..{last} {filters} by {group}"
+        read = " ".join(q["sql"] for q in captured.captured_queries)
+        tables_read.update(t for t in ("callrollupday", "callrolluphour") if t in read)
 
         # The figures, and the previous period of the same length.
         report = response.context["report"]
@@ -179,6 +196,10 @@ def test_every_figure_and_group_equals_sql_over_raw_records_in_random_zones(
             shown = dict(zip(data["labels"], [sum(col) for col in columns], strict=True))
             for day, n in per_day.items():
                 assert shown[day] == n, f"{where} day {day}"
+
+    # The second run read the coarse levels (days beyond two days, hours within two).
+    levels = RollupPhase.objects.filter(built_at__isnull=False).exists()
+    assert tables_read == ({"callrollupday", "callrolluphour"} if levels else set())
 
 
 def _counts(rows) -> dict:
