@@ -227,7 +227,7 @@ def child(rows: int, days: int, measure_only: bool = False):
     from django.db import connection
 
     from telephony.models import CallRollup, UserProfile
-    from telephony.models.cdr import CallRollupDay, CallRollupHour
+    from telephony.models.cdr import CallRollupDay
     from telephony.sync.rollups import rebuild
 
     if measure_only:  # --measure: the timings again on a kept database
@@ -262,7 +262,6 @@ def child(rows: int, days: int, measure_only: bool = False):
         "rows": rows,
         "vendor": connection.vendor,
         "rollup_rows": CallRollup.objects.count(),
-        "hour_rows": CallRollupHour.objects.count(),
         "day_rows": CallRollupDay.objects.count(),
         "generate_s": generated,
         "rollups_s": rebuilt,
@@ -451,7 +450,6 @@ def main():
     header = "".join(f"{r['rows']:>14,}" for r in results)
     print(f"{'':24}{header}" + ("       ratio" if len(results) == 2 else ""))
     print(f"{'rollup rows (15 min)':24}" + "".join(f"{r['rollup_rows']:>14,}" for r in results))
-    print(f"{'rollup rows (hour)':24}" + "".join(f"{r['hour_rows']:>14,}" for r in results))
     print(f"{'rollup rows (day)':24}" + "".join(f"{r['day_rows']:>14,}" for r in results))
     print(
         f"{'generate + rollups (s)':24}"

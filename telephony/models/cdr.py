@@ -226,17 +226,18 @@ class CallRollup(models.Model):
         return f"{self.bucket:%Y-%m-%d %H:%M} {self.status}: {self.calls}"
 
 
-# Coarser rollup levels: the same key and measures as CallRollup, summed over an hour or
-# a day that starts at a given phase of the UTC clock (RollupPhase). A viewer in +05:30
-# has local days starting at 18:30 UTC and local hours at hh:30, so those phases serve
-# their whole days and hours; a range is decomposed into whole days, whole hours and
-# quarter-hour edges (telephony.reports.plan), each read from the coarsest level built.
-LEVEL_SECONDS = {"hour": 3600, "day": 86400}
+# A coarser rollup level: the same key and measures as CallRollup, summed over a day that
+# starts at a given phase of the UTC clock (RollupPhase). A viewer in +05:30 has local
+# days starting at 18:30 UTC, so that phase serves their whole days; a range is
+# decomposed into whole days and quarter hours (telephony.reports.queries.plan). No hour
+# level: for sparse data it is nearly as many rows as the 15-minute table, and keeping
+# it (two phases for UTC + India) cost the ingest ~70% more CPU, the day level ~10%.
+LEVEL_SECONDS = {"day": 86400}
 
 
 def phase_of(moment: datetime, level: str) -> int:
     """Minutes past the start of `level`'s UTC cycle at which `moment` falls: the phase of
-    the hour (0-59) or day (0-1439) starting at that moment."""
+    the day (0-1439) starting at that moment."""
     return int(moment.timestamp()) % LEVEL_SECONDS[level] // 60
 
 
@@ -247,12 +248,11 @@ class RollupPhase(models.Model):
     then do reports read it."""
 
     class Level(models.TextChoices):
-        HOUR = "hour", "Hour"
         DAY = "day", "Day"
 
     level = models.CharField(max_length=4, choices=Level.choices)
     minutes = models.PositiveSmallIntegerField(
-        help_text="Phase: minutes past UTC 00:00 (day) or :00 (hour)"
+        help_text="Phase: minutes past UTC 00:00 at which the level's days start"
     )
     created_at = models.DateTimeField(default=timezone.now)
     built_at = models.DateTimeField(null=True, blank=True)
@@ -268,8 +268,8 @@ class RollupPhase(models.Model):
 
 
 class CoarseRollup(models.Model):
-    """An hour or day of CallRollup rows: `bucket` is the UTC start, `phase` its
-    phase_of (kept as a column so a range of one phase is one index range)."""
+    """A span of CallRollup rows: `bucket` is the UTC start, `phase` its phase_of (kept
+    as a column so a range of one phase is one index range)."""
 
     phase = models.PositiveSmallIntegerField()
     bucket = models.DateTimeField()
@@ -294,27 +294,6 @@ class CoarseRollup(models.Model):
 
     def __str__(self):
         return f"{self.bucket:%Y-%m-%d %H:%M} {self.status}: {self.calls}"
-
-
-class CallRollupHour(CoarseRollup):
-    """CallRollup summed per hour starting at `phase` minutes past a UTC hour. Only the
-    unique key is indexed (each index is paid on every ingest)."""
-
-    level = "hour"
-
-    class Meta:
-        ordering = ["bucket"]
-        constraints = [
-            models.UniqueConstraint(
-                "phase",
-                "bucket",
-                "account",
-                Coalesce("campaign", Value(0)),
-                "caller_id",
-                "status",
-                name="one_hour_rollup_per_key",
-            )
-        ]
 
 
 class CallRollupDay(CoarseRollup):
@@ -346,8 +325,8 @@ HOURLY_CALLS = tuple(f"calls_h{hour:02d}" for hour in range(24))
 for _name in HOURLY_CALLS:
     CallRollupDay.add_to_class(_name, models.PositiveIntegerField(default=0))
 
-COARSE_ROLLUPS = {"hour": CallRollupHour, "day": CallRollupDay}
-COARSE_MEASURES = {"hour": ROLLUP_MEASURES, "day": (*ROLLUP_MEASURES, *HOURLY_CALLS)}
+COARSE_ROLLUPS = {"day": CallRollupDay}
+COARSE_MEASURES = {"day": (*ROLLUP_MEASURES, *HOURLY_CALLS)}
 
 
 class SyncRunQuerySet(models.QuerySet):
@@ -574,7 +553,6 @@ __all__ = [
     "LEVEL_SECONDS",
     "CallRollup",
     "CallRollupDay",
-    "CallRollupHour",
     "Freshness",
     "LogFilter",
     "Reconciliation",

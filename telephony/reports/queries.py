@@ -1,14 +1,12 @@
 """The overview's numbers, read only from the rollups (never raw CallRecords), so their
 cost follows the number of rollup rows in the range, not the number of calls.
 
-A range of local days is decomposed (`plan`) into whole local days, whole local hours
-and quarter-hour edges, each read from the coarsest rollup level built for the phase
-the viewer's zone needs (CallRollupDay, CallRollupHour, else CallRollup; see
-telephony.sync.rollups): 30 days in +05:30 are 30 day rows per key, not 2,880 quarter
-hours. A day whose length is not 24 hours (a DST change) falls back to hours, or to
-quarter hours when its length is not whole hours either; a phase not built yet falls
-back the same way (and is queued to be built). Buckets come back in UTC and are placed
-in the viewer's zone here, in Python."""
+A range of local days is decomposed (`plan`) into whole local days, read from the day
+level built for the phase the viewer's zone needs (CallRollupDay; see
+telephony.sync.rollups), and quarter hours (CallRollup) for the rest: 30 days in +05:30
+are 30 day rows per key, not 2,880 quarter hours. A day whose length is not 24 hours (a
+DST change) and a phase not built yet (it is queued to be built) read quarter hours.
+Buckets come back in UTC and are placed in the viewer's zone here, in Python."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -83,33 +81,27 @@ def _add(into: dict, row: dict):
 class Run:
     """Consecutive buckets of one level and phase: [first, last] are bucket starts."""
 
-    level: str  # "day", "hour" or "quarter" (CallRollup)
+    level: str  # "day" or "quarter" (CallRollup)
     phase: int
     first: datetime
     last: datetime
 
 
 def plan(first, last, tz, grain: str, built: set) -> list[Run]:
-    """Runs of rollup buckets that cover the local days [first, last] in `tz` exactly,
-    coarsest first: whole days (grain "day"), else whole hours, else quarter hours.
-    `built`: the (level, phase) pairs that may be read."""
+    """Runs of rollup buckets that cover the local days [first, last] in `tz` exactly:
+    whole days where `grain` is "day" and the day level is built for the day's phase,
+    else quarter hours (grain "quarter": local hours are needed). `built`: the (level,
+    phase) pairs that may be read."""
     pieces = []
     day = first
     while day <= last:
         start = local_midnight(day, tz).astimezone(UTC)
         end = local_midnight(day + timedelta(days=1), tz).astimezone(UTC)
-        seconds = (end - start).total_seconds()
-        day_phase, hour_phase = phase_of(start, "day"), phase_of(start, "hour")
-        if grain == "day" and seconds == 86400 and ("day", day_phase) in built:
-            pieces.append(("day", day_phase, start))
+        phase = phase_of(start, "day")
+        if grain == "day" and end - start == timedelta(days=1) and ("day", phase) in built:
+            pieces.append(("day", phase, start))
         else:
             moment = start
-            # Whole hours only when the day is whole hours long: a half-hour DST change
-            # (Lord Howe) moves local hours off this phase within the day.
-            if seconds % 3600 == 0 and ("hour", hour_phase) in built:
-                while moment + timedelta(hours=1) <= end:
-                    pieces.append(("hour", hour_phase, moment))
-                    moment += timedelta(hours=1)
             while moment < end:
                 pieces.append(("quarter", 0, moment))
                 moment += timedelta(seconds=BUCKET_SECONDS)
@@ -280,12 +272,13 @@ def slots(period: Period) -> list[str]:
 def overview(period: Period, filters: dict) -> Overview:
     """Figures (with the previous period), charts, split and heatmap from one read: the
     (bucket, status) rows of the period and the previous one, whole days from the day
-    level (whose hourly calls give the heatmap); a range charted by hour reads hours."""
+    level (whose hourly calls give the heatmap); a range charted by hour reads quarter
+    hours."""
     tz = period.tz
     built = built_phases(tz)
     if period.hourly:
         rows = fetch(
-            plan(period.first, period.last, tz, "hour", built), filters, ("bucket", "status")
+            plan(period.first, period.last, tz, "quarter", built), filters, ("bucket", "status")
         )
         previous = totals(period.previous(), filters, built)
     else:
@@ -327,7 +320,7 @@ def overview(period: Period, filters: dict) -> Overview:
                     cell[1] += n
                     if answered:
                         cell[0] += n
-        else:  # an hour or quarter hour: within one local hour
+        else:  # a quarter hour: within one local hour
             cell = heat[local.weekday()][local.hour]
             cell[0] += int(row["answered"] or 0)
             cell[1] += calls
@@ -374,13 +367,13 @@ def _names(by: str, keys) -> dict:
 
 def group_by(period: Period, filters: dict, by: str, report: Overview | None = None):
     """The group-by table's rows, unsorted (see sort_rows). `report`: the overview, whose
-    day and hour rows the day and hour groups reuse rather than query again."""
+    rows the day group (and the hour group of a range charted by hour) reuse."""
     if by in ("day", "hour"):
         built = report.built if report is not None else built_phases(period.tz)
         if report is not None and (by == "day" or period.hourly):
-            rows = report.rows  # days; or hours and quarters of a range charted by hour
-        else:  # hours of the day: the hour level (a day row has no hourly measures)
-            grain = "day" if by == "day" else "hour"
+            rows = report.rows  # days; or the quarter hours of a range charted by hour
+        else:  # hours of the day: quarter hours (a day row has no hourly measures)
+            grain = "day" if by == "day" else "quarter"
             runs = plan(period.first, period.last, period.tz, grain, built)
             rows = fetch(runs, filters, ("bucket",))
         merged: dict[str, dict] = defaultdict(_zero)

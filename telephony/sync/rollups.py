@@ -1,13 +1,12 @@
-"""The rollup levels beyond CallRollup, and rebuilding them all (`manage.py
+"""The day rollup level beyond CallRollup, and rebuilding them all (`manage.py
 rebuild_rollups`).
 
 CallRollup (15 minutes) is the exact base. Reports over weeks would read every 15-minute
-row of the range, so each row is also summed into coarser levels: an hour table and a day
-table (CallRollupHour, CallRollupDay), each kept for the *phases* in use (RollupPhase):
-the minute of the UTC clock at which a zone's local days or hours start. A +05:30 viewer
-needs days starting at 18:30 UTC and hours at hh:30; a UTC one days at 00:00 and hours at
-hh:00; a zone with DST needs both of its offsets. The hour table has at most 4 phases
-(0, 15, 30, 45) whatever the zones.
+row of the range, so each row is also summed into a day table (CallRollupDay), kept for
+the *phases* in use (RollupPhase): the minute of the UTC clock at which a zone's local
+days start. A +05:30 viewer needs days starting at 18:30 UTC, a UTC one at 00:00; a
+zone with DST needs both of its offsets. A day row also counts its calls per local hour
+(the heatmap).
 
 - Maintenance: apply_coarse_deltas runs inside the ingest's apply_rollup_deltas, in the
   same transaction, from the very same 15-minute deltas: one statement per level per
@@ -15,8 +14,8 @@ hh:00; a zone with DST needs both of its offsets. The hour table has at most 4 p
 - A newly seen phase is registered (`register_zones`) and from then on maintained by
   every ingest; a job (`build_phase`) fills its history from CallRollup account by
   account under each account's ingest lock, then marks it built. Reports read only
-  built phases and fall back to finer levels for the rest (telephony.reports.queries).
-- `rebuild` recomputes CallRollup and every registered level from the CallRecords.
+  built phases and fall back to CallRollup for the rest (telephony.reports.queries).
+- `rebuild` recomputes CallRollup and every registered phase, set-based.
 """
 
 from collections import defaultdict
@@ -62,9 +61,9 @@ def zone_offsets(zone_name: str, year: int) -> frozenset[int]:
 
 
 def phases_of_offset(minutes: int) -> set[tuple[str, int]]:
-    """The (level, phase) pairs that serve local days and hours at UTC offset `minutes`:
-    local midnight is at -offset on the UTC clock."""
-    return {("day", -minutes % 1440), ("hour", -minutes % 60)}
+    """The (level, phase) pairs that serve local days at UTC offset `minutes`: local
+    midnight is at -offset on the UTC clock."""
+    return {("day", -minutes % 1440)}
 
 
 def zone_phases(zone_name: str) -> set[tuple[str, int]]:
@@ -132,11 +131,8 @@ def coarse_deltas(deltas: dict, phases) -> dict:
     """{level: {(phase, bucket, account, campaign, caller id, status): values}} from
     15-minute deltas {(bucket, account, campaign, caller id, status): measures}. A day's
     values are its measures then its calls per hour of the day (COARSE_MEASURES)."""
-    hour_size, day_size = len(COARSE_MEASURES["hour"]), len(COARSE_MEASURES["day"])
-    out = {
-        "hour": defaultdict(lambda: [0] * hour_size),
-        "day": defaultdict(lambda: [0] * day_size),
-    }
+    day_size = len(COARSE_MEASURES["day"])
+    out = {"day": defaultdict(lambda: [0] * day_size)}
     starts: dict = {}
     for key, values in deltas.items():
         bucket, *rest = key
@@ -161,7 +157,9 @@ def apply_coarse_deltas(deltas: dict, phases=None) -> int:
     if not deltas:
         return 0
     if phases is None:
-        phases = list(RollupPhase.objects.values_list("level", "minutes"))
+        phases = list(
+            RollupPhase.objects.filter(level__in=COARSE_ROLLUPS).values_list("level", "minutes")
+        )
     if not phases:
         return 0
     changed = 0
@@ -339,7 +337,8 @@ def rebuild_account(account_id: int, *, batch_size: int = 5000) -> int:
         for model in COARSE_ROLLUPS.values():
             model.objects.filter(account_id=account_id).delete()
         _rebuild_quarters_sql(account_id)
-        for level, minutes in RollupPhase.objects.values_list("level", "minutes"):
+        phases = RollupPhase.objects.filter(level__in=COARSE_ROLLUPS)
+        for level, minutes in phases.values_list("level", "minutes"):
             _build_coarse_sql(account_id, level, minutes)
         return CallRollup.objects.filter(account_id=account_id).count()
 

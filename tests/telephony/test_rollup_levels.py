@@ -1,7 +1,7 @@
-"""The hour and day rollup levels (CallRollupHour, CallRollupDay) are always exact: every
-row equals the sum of the 15-minute rows it spans, whether the levels were kept by the
-ingest through random inserts and moves, built afterwards by their job, or rebuilt by
-`rebuild_rollups`; and report totals read from them equal SQL over raw CallRecords in
+"""The day rollup level (CallRollupDay) is always exact: every row (and its calls per
+hour) equals the sum of the 15-minute rows it spans, whether the level was kept by the
+ingest through random inserts and moves, built afterwards by its job, or rebuilt by
+`rebuild_rollups`; and report totals read from it equal SQL over raw CallRecords in
 random zones (+05:30, +05:45, DST zones)."""
 
 import random
@@ -71,14 +71,11 @@ def kept_by_ingest():
     return make_random_calls()
 
 
-def test_every_hour_and_day_row_is_the_sum_of_its_quarter_hours(kept_by_ingest):
+def test_every_day_row_is_the_sum_of_its_quarter_hours(kept_by_ingest):
     expected = expected_from_quarters()
-    assert {level for level, _ in RollupPhase.objects.values_list("level", "minutes")} == {
-        "hour",
-        "day",
-    }
-    assert coarse_table("hour") == expected["hour"]
+    assert RollupPhase.objects.count() >= len(ZONES)  # London and Chatham: two each
     assert coarse_table("day") == expected["day"]
+    assert sum(len(rows) for rows in expected.values()) > 1000
     assert not CallRollupDay.objects.filter(calls=0).exists()
 
 
@@ -103,14 +100,13 @@ def test_a_zone_seen_after_the_calls_is_built_by_its_job(
     assert not RollupPhase.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         new = rollups.register_zones(["Asia/Kathmandu"])
-    assert len(new) == 2  # days at 18:15 UTC, hours at hh:15
+    assert len(new) == 1  # days starting at 18:15 UTC
     assert {
         (phase.level, phase.minutes, phase.built_at is not None)
         for phase in RollupPhase.objects.all()
-    } == {("day", 18 * 60 + 15, True), ("hour", 15, True)}
+    } == {("day", 18 * 60 + 15, True)}
     expected = expected_from_quarters()
-    assert coarse_table("day") == expected["day"]
-    assert coarse_table("hour") == expected["hour"]
+    assert coarse_table("day") == expected["day"] != {}
 
 
 def test_totals_of_local_days_read_from_the_levels_equal_sql_in_random_zones(kept_by_ingest):
@@ -149,28 +145,25 @@ def test_an_ingest_writes_each_level_with_one_statement_per_batch():
     with CaptureQueriesContext(connection) as captured:
         ingest(account, cdrs)
     writes = [q["sql"] for q in captured.captured_queries if "rollup" in q["sql"].lower()]
-    for table in ("telephony_callrollupday", "telephony_callrolluphour"):
-        assert len([sql for sql in writes if f"INSERT INTO {table}" in sql]) == 1, writes
+    table = "telephony_callrollupday"
+    assert len([sql for sql in writes if f"INSERT INTO {table}" in sql]) == 1, writes
     # A move of every call: one UPDATE, one INSERT and one DELETE per level at most.
     for cdr in cdrs:
         cdr.status = CallStatus.NO_ANSWER
     with CaptureQueriesContext(connection) as captured:
         ingest(account, cdrs)
-    for table in ("telephony_callrollupday", "telephony_callrolluphour"):
-        mine = [q["sql"] for q in captured.captured_queries if table in q["sql"]]
-        assert len(mine) <= 3, mine
-    expected = expected_from_quarters()
-    assert coarse_table("day") == expected["day"]
-    assert coarse_table("hour") == expected["hour"]
+    mine = [q["sql"] for q in captured.captured_queries if table in q["sql"]]
+    assert len(mine) <= 3, mine
+    assert coarse_table("day") == expected_from_quarters()["day"]
 
 
 @pytest.mark.parametrize(
     ("zone_name", "day", "levels"),
     [
         ("Asia/Kolkata", date(2026, 11, 30), {"day"}),
-        # 25 hours long: its hours, not a day row (which would be 24 hours).
-        ("Europe/London", date(2026, 10, 25), {"hour"}),
-        # 24.5 hours: local hours change phase within the day, so quarter hours.
+        # 25 hours long: quarter hours, not a day row (which would be 24 hours).
+        ("Europe/London", date(2026, 10, 25), {"quarter"}),
+        # 24.5 hours: quarter hours.
         ("Australia/Lord_Howe", date(2026, 4, 5), {"quarter"}),
     ],
 )
@@ -181,7 +174,7 @@ def test_a_day_is_read_whole_unless_its_length_or_phase_says_otherwise(zone_name
     runs = queries.plan(day, day, zone, "day", built)
     assert {run.level for run in runs} == levels
     # The runs cover the local day exactly, bucket by bucket.
-    size = {"day": 86400, "hour": 3600, "quarter": 900}
+    size = {"day": 86400, "quarter": 900}
     covered = []
     for run in runs:
         moment = run.first
@@ -194,30 +187,25 @@ def test_a_day_is_read_whole_unless_its_length_or_phase_says_otherwise(zone_name
     assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False))
 
 
-def test_a_phase_not_built_is_read_from_finer_levels():
+def test_a_phase_not_built_is_read_from_quarter_hours_until_its_job_ran():
     zone = zoneinfo.ZoneInfo("Asia/Kolkata")
+    first, last = date(2026, 11, 30), date(2026, 12, 1)
     rollups.register_zones(["Asia/Kolkata"], build=False)
-    assert {
-        run.level
-        for run in queries.plan(
-            date(2026, 11, 30), date(2026, 12, 1), zone, "day", rollups.built_phases()
+    runs = queries.plan(first, last, zone, "day", rollups.built_phases())
+    assert {run.level for run in runs} == {"quarter"}
+    rollups.build_phase(RollupPhase.objects.get().pk)
+    runs = queries.plan(first, last, zone, "day", rollups.built_phases())
+    assert [(run.level, run.phase, run.first, run.last) for run in runs] == [
+        (
+            "day",
+            18 * 60 + 30,
+            datetime(2026, 11, 29, 18, 30, tzinfo=UTC),
+            datetime(2026, 11, 30, 18, 30, tzinfo=UTC),
         )
-    } == {"quarter"}
-    hour = RollupPhase.objects.get(level="hour")
-    rollups.build_phase(hour.pk)
-    runs = queries.plan(date(2026, 11, 30), date(2026, 12, 1), zone, "day", rollups.built_phases())
-    assert [(run.level, run.phase) for run in runs] == [("hour", 30)]
-    assert (runs[0].first, runs[0].last) == (
-        datetime(2026, 11, 29, 18, 30, tzinfo=UTC),
-        datetime(2026, 12, 1, 17, 30, tzinfo=UTC),
-    )
+    ]
 
 
 def test_the_offsets_of_a_zone_with_dst_give_both_phases():
-    assert rollups.zone_phases("Europe/London") == {
-        ("day", 0),
-        ("day", 23 * 60),
-        ("hour", 0),
-    }
-    assert rollups.zone_phases("Asia/Kolkata") == {("day", 18 * 60 + 30), ("hour", 30)}
+    assert rollups.zone_phases("Europe/London") == {("day", 0), ("day", 23 * 60)}
+    assert rollups.zone_phases("Asia/Kolkata") == {("day", 18 * 60 + 30)}
     assert rollups.register_zones(["Not/AZone"], build=False) == []

@@ -114,11 +114,11 @@ def check_figures(shown: dict, expected: dict, where: str):
         assert close(shown[key], value), f"{where}: {key} shows {shown[key]}, SQL gives {value}"
 
 
-@pytest.fixture(params=["quarter hours only", "hour and day levels"])
+@pytest.fixture(params=["quarter hours only", "day level"])
 def calls(db, request):
-    """Random calls; in the second run the hour and day levels of every test zone are
-    registered first and so kept by the ingest, and the reports read them."""
-    if request.param == "hour and day levels":
+    """Random calls; in the second run the day level of every test zone is registered
+    first and so kept by the ingest, and the reports read it."""
+    if request.param == "day level":
         rollups.register_zones(ZONES, build=False)
         for phase_id in RollupPhase.objects.values_list("pk", flat=True):
             rollups.build_phase(phase_id)
@@ -159,7 +159,7 @@ def test_every_figure_and_group_equals_sql_over_raw_records_in_random_zones(
         assert response.status_code == 200
         where = f"{zone_name} {first}..{last} {filters} by {group}"
         read = " ".join(q["sql"] for q in captured.captured_queries)
-        tables_read.update(t for t in ("callrollupday", "callrolluphour") if t in read)
+        tables_read.update(t for t in ("callrollupday",) if t in read)
 
         # The figures, and the previous period of the same length.
         report = response.context["report"]
@@ -197,9 +197,9 @@ def test_every_figure_and_group_equals_sql_over_raw_records_in_random_zones(
             for day, n in per_day.items():
                 assert shown[day] == n, f"{where} day {day}"
 
-    # The second run read the coarse levels (days beyond two days, hours within two).
+    # The second run read the day level (ranges over two days).
     levels = RollupPhase.objects.filter(built_at__isnull=False).exists()
-    assert tables_read == ({"callrollupday", "callrolluphour"} if levels else set())
+    assert tables_read == ({"callrollupday"} if levels else set())
 
 
 def _counts(rows) -> dict:
