@@ -476,44 +476,19 @@ def _add(deltas, account_id: int, row: dict, sign: int) -> None:
 
 def apply_rollup_deltas(deltas: dict) -> int:
     """Add each key's measures to its rollup row (creating it), then delete rows a
-    move emptied. Must run inside the transaction that wrote the CallRecords."""
+    move emptied (upserts.add_measures: set-based on PostgreSQL). Must run inside the
+    transaction that wrote the CallRecords."""
+    from .upserts import add_measures
+
     changed = {key: values for key, values in deltas.items() if any(values)}
     if not changed:
         return 0
-    table = CallRollup._meta.db_table
-    columns = ("bucket", "account_id", "campaign_id", "caller_id", "status", *ROLLUP_MEASURES)
-    additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in ROLLUP_MEASURES)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our own names, %s)
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT (bucket, account_id, COALESCE(campaign_id, 0), caller_id, status) "
-        f"DO UPDATE SET {additions}"
+    add_measures(
+        CallRollup,
+        ("bucket", "account_id", "campaign_id", "caller_id", "status"),
+        ROLLUP_MEASURES,
+        changed,
     )
-    upserts, updates, emptied = [], [], []
-    for key, values in changed.items():
-        bucket, account_id, campaign_id, caller_id, status = key
-        bucket_value = _db_value("synced_at", bucket)
-        where = [bucket_value, account_id, campaign_id or 0, caller_id, status]
-        if any(value < 0 for value in values):
-            # Something left this key, so its row exists: a plain UPDATE (an INSERT's
-            # negative VALUES would trip the CHECK (>= 0) before ON CONFLICT is seen).
-            updates.append([*values, *where])
-            if values[0] < 0:
-                emptied.append(where)
-        else:
-            upserts.append([bucket_value, account_id, campaign_id, caller_id, status, *values])
-    match = (
-        "bucket = %s AND account_id = %s AND COALESCE(campaign_id, 0) = %s "
-        "AND caller_id = %s AND status = %s"
-    )
-    with connection.cursor() as cursor:
-        if updates:
-            sets = ", ".join(f"{name} = {name} + %s" for name in ROLLUP_MEASURES)
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {match}", updates)  # noqa: S608
-        if upserts:
-            cursor.executemany(sql, upserts)
-        if emptied:
-            cursor.executemany(f"DELETE FROM {table} WHERE calls = 0 AND {match}", emptied)  # noqa: S608
     from .rollups import apply_coarse_deltas  # the hour and day levels, same deltas
 
     apply_coarse_deltas(changed)
