@@ -9,6 +9,7 @@ and no double count."""
 import csv
 import io
 import itertools
+import logging
 import multiprocessing
 import os
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from itertools import islice
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -43,6 +44,8 @@ BATCH_SIZE = 50_000
 # such rows (~35 MB each) took the million-row import past 300 MB.
 BATCH_MAX_CHARS = 6_000_000
 PARALLEL_MIN_ROWS = 50_000
+GIN_PENDING_KB = 65_536  # PostgreSQL: see Importer._insert
+logger = logging.getLogger(__name__)
 PIPE_PART = 2_000  # rows a message between the reader and the writer process
 REPORT_HEADER = "row,value,reason\r\n"
 
@@ -145,6 +148,11 @@ class Importer:
         create, copy_in, insert, clear = self.copy_sql
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         raw.execute(create)
+        # The word search's GIN index takes new entries into a pending list first, merged
+        # into the index whenever the list passes this size (4 MB by default): merged
+        # in bigger runs, a million rows indexed in about half the time. For this
+        # transaction only; _finish merges what is left, so searches never scan it long.
+        raw.execute(f"SET LOCAL gin_pending_list_limit = '{GIN_PENDING_KB}kB'")
         with raw.copy(copy_in) as copy:
             for row in params:
                 copy.write_row(row)
@@ -335,6 +343,19 @@ class Importer:
             job.upload = ""
         job.save()
         job.target.refresh_count()
+        if connection.vendor == "postgresql":
+            clean_gin_pending(target_rows(job).model._meta.db_table)
+
+
+def clean_gin_pending(table: str):
+    """Merge the word-search index's pending list into the index (PostgreSQL): a search
+    reads the pending list whole, so an import leaves none behind. Skipped, with the
+    database's reason logged, where this role may not (it must own the index)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [f"{table}_words_idx"])
+    except DatabaseError as exc:
+        logger.warning("Could not merge the GIN pending list of %s: %s", table, exc)
 
 
 def _produce(importer, send):

@@ -192,3 +192,20 @@ def test_a_search_no_index_can_serve_says_what_the_box_finds(viewer_client):
     dnd_list = DndList.objects.create(name="Blocked")
     response = viewer_client.get(reverse("campaigns:dnd_detail", args=[dnd_list.pk]), {"q": "21"})
     assert b"words that start names or reasons" in response.content
+
+
+@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's GIN pending list")
+def test_an_import_leaves_no_pending_entries_in_the_word_index(contact_list):
+    """The import lets the GIN index gather entries in a bigger pending list, then merges
+    it: a search reads the pending list whole, so none is left behind."""
+    data = "number,name,city\n" + "".join(f"98765{i:05d},Person {i},Town {i}\n" for i in range(300))
+    upload = SimpleUploadedFile("people.csv", data.encode())
+    job = create_job(ImportJob.Kind.CONTACTS, contact_list, None, upload=upload)
+    run_import(job.pk)
+    assert found(contact_list, "person")[:1] == ["+919876500000"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('campaigns_contact_words_idx'::regclass)")
+        assert cursor.fetchone()[0] == 0  # nothing left to merge
+        Contact.objects.create(contact_list=contact_list, number="+919876599999", name="Later")
+        cursor.execute("SELECT gin_clean_pending_list('campaigns_contact_words_idx'::regclass)")
+        assert cursor.fetchone()[0] > 0  # (a plain insert does leave pending entries)
