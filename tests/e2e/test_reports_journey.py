@@ -3,6 +3,7 @@ range and a filter and the charts redraw with figures that match; they drill int
 and play its recording (fetched from the MyOperator sandbox on demand); they export what
 they see, and the file has as many rows as the page counts. No console or CSP error."""
 
+import contextlib
 import csv
 import io
 import zoneinfo
@@ -76,12 +77,11 @@ def charted_calls(page, expected: int) -> int:
     htmx swaps the new figures in, an event later than the figures' text)."""
     script = """() => {
       const chart = window.dialdeskReports.charts()[0];
-      return chart ? chart.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0) : -1;
+      if (!chart) { return -1; }
+      return chart.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0);
     }"""
-    try:
+    with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_function(f"({script})() === {int(expected)}", timeout=5000)
-    except PlaywrightTimeout:
-        pass
     return page.evaluate(script)
 
 
