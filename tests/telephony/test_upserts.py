@@ -98,4 +98,4 @@ def test_a_batch_of_many_keys_is_a_few_statements_on_postgresql(keys):
     assert CallRollup.objects.count() == 300
     assert sum(CallRollup.objects.values_list("billable_seconds", flat=True)) == sum(range(300))
     if connection.vendor == "postgresql":
-        assert len(queries) == 1  # one INSERT over arrays, not one per key
+        assert len(queries) == 1  # one INSERT for the whole batch, not one per key
