@@ -39,7 +39,7 @@ from telephony.models.cdr import (
     RollupPhase,
 )
 
-from .ingest import _db_value, _lock_account, _utc
+from .ingest import _lock_account, _utc
 
 BUILD_BATCH = 20_000
 
@@ -164,53 +164,20 @@ def apply_coarse_deltas(deltas: dict, phases=None) -> int:
         return 0
     changed = 0
     for level, keyed in coarse_deltas(deltas, phases).items():
-        changed += _apply_level(COARSE_ROLLUPS[level]._meta.db_table, COARSE_MEASURES[level], keyed)
+        changed += _apply_level(level, keyed)
     return changed
 
 
-def _apply_level(table: str, measures: tuple, deltas: dict) -> int:
-    changed = {key: values for key, values in deltas.items() if any(values)}
-    if not changed:
-        return 0
-    columns = ("phase", "bucket", "account_id", "campaign_id", "caller_id", "status")
-    additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
-    insert = (
-        f"INSERT INTO {table} ({', '.join((*columns, *measures))}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * (len(columns) + len(measures)))}) "
-        f"ON CONFLICT (phase, bucket, account_id, COALESCE(campaign_id, 0), caller_id, status) "
-        f"DO UPDATE SET {additions}"
-    )
-    match = (
-        "phase = %s AND bucket = %s AND account_id = %s AND COALESCE(campaign_id, 0) = %s "
-        "AND caller_id = %s AND status = %s"
-    )
-    # Clamped at zero: a phase still being built may lack the row's history (the build
-    # job replaces it under the account lock); on a built phase the sum never goes
-    # below zero, so the clamp changes nothing there.
-    sets = ", ".join(
-        f"{name} = CASE WHEN {name} + %s < 0 THEN 0 ELSE {name} + %s END" for name in measures
-    )
-    upserts, updates, emptied = [], [], []
-    for key, values in changed.items():
-        minutes, bucket, account_id, campaign_id, caller_id, status = key
-        bucket_value = _db_value("synced_at", bucket)
-        where = [minutes, bucket_value, account_id, campaign_id or 0, caller_id, status]
-        if any(value < 0 for value in values):
-            updates.append([*(v for value in values for v in (value, value)), *where])
-            if values[0] < 0:
-                emptied.append(where)
-        else:
-            upserts.append(
-                [minutes, bucket_value, account_id, campaign_id, caller_id, status, *values]
-            )
-    with connection.cursor() as cursor:
-        if updates:
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {match}", updates)  # noqa: S608
-        if upserts:
-            cursor.executemany(insert, upserts)
-        if emptied:
-            cursor.executemany(f"DELETE FROM {table} WHERE calls = 0 AND {match}", emptied)  # noqa: S608
-    return len(changed)
+def _apply_level(level: str, deltas: dict) -> int:
+    """One level's deltas, all phases in one set of statements (upserts.add_measures:
+    one INSERT ... ON CONFLICT, one UPDATE, one DELETE at most; over one JSON parameter
+    on PostgreSQL). Clamped at zero: a phase still being built may lack a row's history
+    (its build job replaces it under the account lock); on a built phase the sum never
+    goes below zero, so the clamp changes nothing there."""
+    from .upserts import add_measures
+
+    keys = ("phase", "bucket", "account_id", "campaign_id", "caller_id", "status")
+    return add_measures(COARSE_ROLLUPS[level], keys, COARSE_MEASURES[level], deltas, clamp=True)
 
 
 # --- building a phase -----------------------------------------------------------------

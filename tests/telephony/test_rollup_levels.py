@@ -209,3 +209,28 @@ def test_the_offsets_of_a_zone_with_dst_give_both_phases():
     assert rollups.zone_phases("Europe/London") == {("day", 0), ("day", 23 * 60)}
     assert rollups.zone_phases("Asia/Kolkata") == {("day", 18 * 60 + 30)}
     assert rollups.register_zones(["Not/AZone"], build=False) == []
+
+
+def test_moves_while_a_phase_awaits_its_build_never_fail_and_the_build_makes_it_exact():
+    """Calls stored before a phase was registered, then moved (negative deltas on day
+    rows that lack their history): the ingest clamps instead of tripping the >= 0
+    checks, and the build job then gives the exact table."""
+    account = ProviderAccountFactory(kind="cpaas")
+    cdrs = [
+        NormalizedCDR(
+            vendor_call_id=f"m{n}",
+            status=CallStatus.ANSWERED,
+            started_at=START + timedelta(minutes=37 * n),
+            billable_seconds=30,
+        )
+        for n in range(60)
+    ]
+    ingest(account, cdrs[:40])
+    rollups.register_zones(["Asia/Kolkata"], build=False)
+    ingest(account, cdrs[40:])
+    for cdr in cdrs:
+        cdr.status, cdr.billable_seconds = CallStatus.BUSY, 0
+    ingest(account, cdrs)
+    assert not CallRollupDay.objects.filter(calls__lt=0).exists()
+    rollups.build_phase(RollupPhase.objects.get().pk)
+    assert coarse_table("day") == expected_from_quarters()["day"]
