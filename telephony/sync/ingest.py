@@ -489,7 +489,7 @@ def apply_rollup_deltas(deltas: dict) -> int:
         ROLLUP_MEASURES,
         changed,
     )
-    from .rollups import apply_coarse_deltas  # the hour and day levels, same deltas
+    from .rollups import apply_coarse_deltas  # the day level (CallRollupDay), same deltas
 
     apply_coarse_deltas(changed)
     return len(changed)

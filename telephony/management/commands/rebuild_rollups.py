@@ -6,8 +6,8 @@ from telephony.sync.rollups import rebuild
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the CDR rollups (CallRollup) from the stored CallRecords, account by "
-        "account, reading records in bounded batches."
+        "Rebuild the CDR rollups (CallRollup, and CallRollupDay for every phase in use) "
+        "from the stored CallRecords, account by account, set-based."
     )
 
     def add_arguments(self, parser):
