@@ -15,6 +15,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 # Every variable telephony/settings.py reads; cleared so the machine's own values
 # (CI sets DATABASE_URL/REDIS_URL for the services run) cannot leak into a case.
 SETTINGS_VARIABLES = {
+    "PYTEST_XDIST_WORKER",
     "IMPORT_MAX_UPLOAD_MB",
     "CAMPAIGN_DAILY_CAP",
     "CAMPAIGN_LEASE_SECONDS",
