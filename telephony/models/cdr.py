@@ -168,7 +168,22 @@ def _filter_one_or_many(rows, name, value):
     return rows.filter(**{name: value})
 
 
-class CallRollup(models.Model):
+class RollupMeasures(models.Model):
+    """The measures every rollup level keeps (ROLLUP_MEASURES, in that order)."""
+
+    calls = models.PositiveBigIntegerField(default=0)
+    answered = models.PositiveBigIntegerField(default=0)
+    busy = models.PositiveBigIntegerField(default=0)
+    no_answer = models.PositiveBigIntegerField(default=0)
+    failed = models.PositiveBigIntegerField(default=0)
+    billable_seconds = models.PositiveBigIntegerField(default=0)
+    short_calls = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CallRollup(RollupMeasures):
     """Calls per 15-minute bucket x account x campaign x caller id x status, kept exact by
     the ingest in the same transaction as each CallRecord upsert. Reports read only this.
 
@@ -192,13 +207,6 @@ class CallRollup(models.Model):
     )
     caller_id = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=20)
-    calls = models.PositiveBigIntegerField(default=0)
-    answered = models.PositiveBigIntegerField(default=0)
-    busy = models.PositiveBigIntegerField(default=0)
-    no_answer = models.PositiveBigIntegerField(default=0)
-    failed = models.PositiveBigIntegerField(default=0)
-    billable_seconds = models.PositiveBigIntegerField(default=0)
-    short_calls = models.PositiveBigIntegerField(default=0)
 
     objects = CallRollupQuerySet.as_manager()
 
@@ -267,7 +275,7 @@ class RollupPhase(models.Model):
         return f"{self.level} at +{self.minutes // 60:02d}:{self.minutes % 60:02d} UTC"
 
 
-class CoarseRollup(models.Model):
+class CoarseRollup(RollupMeasures):
     """A span of CallRollup rows: `bucket` is the UTC start, `phase` its phase_of (kept
     as a column so a range of one phase is one index range)."""
 
@@ -279,13 +287,6 @@ class CoarseRollup(models.Model):
     )
     caller_id = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=20)
-    calls = models.PositiveBigIntegerField(default=0)
-    answered = models.PositiveBigIntegerField(default=0)
-    busy = models.PositiveBigIntegerField(default=0)
-    no_answer = models.PositiveBigIntegerField(default=0)
-    failed = models.PositiveBigIntegerField(default=0)
-    billable_seconds = models.PositiveBigIntegerField(default=0)
-    short_calls = models.PositiveBigIntegerField(default=0)
 
     objects = CallRollupQuerySet.as_manager()
 
