@@ -47,6 +47,16 @@ def obd_requests(account) -> int:
     return ProviderRequest.objects.filter(account=account, endpoint="obd-api-v1").count()
 
 
+def close(runner):
+    """Close the runner after its outcome reads have ended: Runner.close leaves them to
+    end on their own, and one still reading while the test database is flushed
+    deadlocks the flush on PostgreSQL."""
+    if runner.poll_pool is not None:
+        runner.poll_pool.shutdown(wait=True)
+        runner.poll_pool = None
+    runner.close()
+
+
 def step_for(runner, seconds: float, until=lambda: False):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not until():
@@ -65,7 +75,7 @@ def test_an_unknown_ivr_pauses_the_campaign_after_one_request_to_the_vendor(
     try:
         runner.step()
     finally:
-        runner.close()
+        close(runner)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.PAUSED and campaign.paused_by_vendor
     assert campaign.vendor_error == "Provide valid public_ivr_id in string format"
@@ -87,7 +97,7 @@ def test_an_unknown_ivr_pauses_the_campaign_after_one_dial_with_a_thread_pool(
     try:
         step_for(runner, 3, until=lambda: runner.stopped)
     finally:
-        runner.close()
+        close(runner)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.PAUSED and campaign.paused_by_vendor
     assert campaign.vendor_error == "Provide valid public_ivr_id in string format"
@@ -112,7 +122,7 @@ def test_the_probe_sends_one_call_and_the_rest_follow_once_the_vendor_accepts_it
     try:
         step_for(runner, 8, until=lambda: placed.count() == 8)
     finally:
-        runner.close()
+        close(runner)
     assert placed.count() == 8 and obd_requests(account) == 8
     assert sandbox_calls(vendor="myoperator").exclude(call_id__startswith="demo-").count() == 8
 
@@ -186,7 +196,7 @@ def test_a_resumed_campaign_probes_again_and_an_accepted_one_does_not(sandbox_ur
                     break
                 time.sleep(0.05)
         finally:
-            runner.close()
+            close(runner)
     assert Probe(campaign).accepted is True
 
 
