@@ -77,6 +77,8 @@ class IngestResult:
 def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> IngestResult:
     """Upsert `cdrs` (NormalizedCDRs) of `account`; idempotent. `campaign` links every
     record to that campaign (a native campaign's own CDR list)."""
+    from .rollups import add_inserted, last_record_id  # rollups imports this module
+
     rows = {}
     for cdr in cdrs:
         row = _row(cdr)
@@ -96,7 +98,6 @@ def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> Inge
             old = existing.get(vendor_call_id)
             if old is None:
                 inserts.append(row)
-                _add(deltas, account.pk, row, +1)
             elif _same(old, row):
                 result.unchanged += 1
             else:
@@ -104,9 +105,15 @@ def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> Inge
                 updates.append(row)
                 _add(deltas, account.pk, old, -1)
                 _add(deltas, account.pk, row, +1)
+        after_id = last_record_id() if inserts else 0
         _insert(inserts)
         _update(updates)
+        # A changed record moves between keys by its Python deltas; new records are
+        # summed by the database itself, from the rows just inserted (no per-record
+        # Python: the same SQL rules as the rebuild).
         result.rollup_keys = apply_rollup_deltas(deltas)
+        if inserts:
+            result.rollup_keys += add_inserted(account.pk, after_id)
         result.created, result.updated = len(inserts), len(updates)
     return result
 
@@ -227,7 +234,20 @@ def _lock_account(account_id: int):
     writes, no other ingest may insert the same ids (a row lock on PostgreSQL; SQLite's
     IMMEDIATE transactions already serialize writers)."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE telephony_provideraccount SET id = id WHERE id = %s", [account_id])
+        if connection.vendor == "postgresql":
+            # A row lock that writes nothing; NO KEY: inserts that reference the account
+            # (its campaigns, its records) are not blocked by it.
+            cursor.execute(
+                "SELECT 1 FROM telephony_provideraccount WHERE id = %s FOR NO KEY UPDATE",
+                [account_id],
+            )
+        else:
+            # Takes the write lock in any transaction mode. Not "SET id = id": SQLite
+            # checks a parent key's update against every child row (each CallRecord of
+            # the account), which made every ingest slower as the account grew.
+            cursor.execute(
+                "UPDATE telephony_provideraccount SET kind = kind WHERE id = %s", [account_id]
+            )
 
 
 def _select(sql: str, values: list, *before) -> list:

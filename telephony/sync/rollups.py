@@ -220,10 +220,11 @@ def _rollup_batches(account_id: int, batch_size: int):
         yield {(_utc(row[1]), account_id, row[2], row[3], row[4]): list(row[5:]) for row in rows}
 
 
-# --- rebuilding everything ------------------------------------------------------------
-# Set-based: one INSERT ... SELECT ... GROUP BY per table (and phase) per account, with the
-# ingest's own rules (rollup_key, measures_of) written in SQL. The property tests check
-# that a rebuild gives exactly the tables the ingest keeps.
+# --- the rules in SQL -----------------------------------------------------------------
+# The ingest's own rules (rollup_key, measures_of) written in SQL, used set-based by the
+# rebuild (an account's records at once) and by every ingest for the records it has just
+# inserted (`add_inserted`): no per-record Python, one statement per table. The property
+# tests check that a rebuild gives exactly the tables the ingest keeps.
 
 
 def _epoch(column: str) -> str:
@@ -240,9 +241,8 @@ def _moment(seconds: str) -> str:
     return f"TO_TIMESTAMP({seconds})"
 
 
-def _rebuild_quarters_sql(account_id: int) -> None:
-    table, records = CallRollup._meta.db_table, CallRecord._meta.db_table
-    epoch = _epoch("started_at")
+def _record_measures() -> list[str]:
+    """ROLLUP_MEASURES as aggregates over CallRecord rows (measures_of in SQL)."""
     answered = "status = 'answered'"
 
     def count(condition):
@@ -258,16 +258,111 @@ def _rebuild_quarters_sql(account_id: int) -> None:
         "short_calls": count(f"{answered} AND billable_seconds < {SHORT_CALL_SECONDS}"),
     }
     assert tuple(measures) == ROLLUP_MEASURES
-    columns = ("bucket", "account_id", "campaign_id", "caller_id", "status", *measures)
+    return list(measures.values())
+
+
+KEY_COLUMNS = ("account_id", "campaign_id", "caller_id", "status")
+# The records one statement reads: an account's (rebuild), or those an ingest has just
+# inserted (ids past the largest before its insert; the account lock makes them its own).
+# "+account_id" keeps SQLite on the primary key range: with the (account, vendor call id)
+# index it would read every record of the account to find the new ones.
+ALL_RECORDS = "account_id = %s AND started_at IS NOT NULL"
+NEW_RECORDS = "id > %s AND +account_id = %s AND started_at IS NOT NULL"
+
+
+def _upsert(model, measures) -> str:
+    """The ON CONFLICT clause adding a grouped SELECT's measures to existing rows."""
+    from .upserts import _key_expression
+
+    table = model._meta.db_table
+    keys = ("bucket", *KEY_COLUMNS) if model is CallRollup else ("phase", "bucket", *KEY_COLUMNS)
+    target = ", ".join(_key_expression(model._meta.get_field(name)) for name in keys)
+    additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
+    return f" ON CONFLICT ({target}) DO UPDATE SET {additions}"
+
+
+def _quarters_sql(where: str, upsert: bool) -> str:
+    """The CallRollup rows of the records `where` selects, as one INSERT ... SELECT."""
+    epoch = _epoch("started_at")
+    columns = ("bucket", *KEY_COLUMNS, *ROLLUP_MEASURES)
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our own names, %s)
-        f"SELECT {_moment(f'{epoch} - {epoch} %% {BUCKET_SECONDS}')}, account_id, campaign_id, "
-        f"caller_id, status, {', '.join(measures.values())} FROM {records} "
-        f"WHERE account_id = %s AND started_at IS NOT NULL "
-        f"GROUP BY 1, account_id, campaign_id, caller_id, status"
+        f"INSERT INTO {CallRollup._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {_moment(f'{epoch} - {epoch} %% {BUCKET_SECONDS}')}, {', '.join(KEY_COLUMNS)}, "
+        f"{', '.join(_record_measures())} FROM {CallRecord._meta.db_table} WHERE {where} "
+        f"GROUP BY 1, {', '.join(KEY_COLUMNS)}"
     )
+    return sql + _upsert(CallRollup, ROLLUP_MEASURES) if upsert else sql
+
+
+def _coarse_from_records_sql(level: str, phases: list[int]) -> str:
+    """The `level` rows at each phase (minutes) of the records an ingest has just
+    inserted, added to existing rows: one statement for every phase. Each record's start
+    is turned into seconds once (a MATERIALIZED CTE: inlined, the day's hour expression
+    would parse it 25 times per phase)."""
+    model, size = COARSE_ROLLUPS[level], LEVEL_SECONDS[level]
+    offset = f"(e - p.m * 60) %% {size}"
+    names, sums = list(ROLLUP_MEASURES), _record_measures()
+    if level == "day":
+        names += HOURLY_CALLS
+        sums += [
+            f"SUM(CASE WHEN {offset} / 3600 = {hour} THEN 1 ELSE 0 END)"
+            for hour in range(len(HOURLY_CALLS))
+        ]
+    columns = ("phase", "bucket", *KEY_COLUMNS, *names)
+    each = " UNION ALL ".join(f"SELECT {int(minutes)} AS m" for minutes in phases)
+    return (
+        f"WITH r AS MATERIALIZED (SELECT {', '.join(KEY_COLUMNS)}, billable_seconds, "  # noqa: S608
+        f"{_epoch('started_at')} AS e FROM {CallRecord._meta.db_table} WHERE {NEW_RECORDS}) "
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT p.m, {_moment(f'e - {offset}')}, {', '.join(KEY_COLUMNS)}, "
+        f"{', '.join(sums)} FROM r CROSS JOIN ({each}) AS p WHERE true "
+        f"GROUP BY 1, 2, {', '.join(KEY_COLUMNS)}" + _upsert(model, names)
+    )
+
+
+def last_record_id() -> int:
+    """The largest CallRecord id so far (an ingest's records are those inserted past it)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [account_id])
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CallRecord._meta.db_table}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def add_inserted(account_id: int, after_id: int, phases=None) -> int:
+    """Add the records of `account_id` inserted past `after_id` to CallRollup and to
+    every registered coarse level: one INSERT ... SELECT ... ON CONFLICT per table. The
+    ingest calls this in its transaction, under the account lock, right after its
+    insert. Returns the rollup rows written."""
+    if phases is None:
+        phases = list(
+            RollupPhase.objects.filter(level__in=COARSE_ROLLUPS).values_list("level", "minutes")
+        )
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(_quarters_sql(NEW_RECORDS, upsert=True), [after_id, account_id])
+        written += _rowcount(cursor)
+        for level in COARSE_ROLLUPS:
+            minutes = sorted(m for phase_level, m in phases if phase_level == level)
+            if minutes:
+                cursor.execute(_coarse_from_records_sql(level, minutes), [after_id, account_id])
+                written += _rowcount(cursor)
+    return written
+
+
+def _rowcount(cursor) -> int:
+    """Rows the last statement wrote (Python's sqlite3 gives -1 for one that starts
+    with WITH)."""
+    if cursor.rowcount >= 0:
+        return cursor.rowcount
+    cursor.execute("SELECT changes()")
+    return cursor.fetchone()[0]
+
+
+# --- rebuilding everything ------------------------------------------------------------
+
+
+def _rebuild_quarters_sql(account_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_quarters_sql(ALL_RECORDS, upsert=False), [account_id])
 
 
 def _build_coarse_sql(account_id: int, level: str, minutes: int) -> None:
@@ -283,12 +378,12 @@ def _build_coarse_sql(account_id: int, level: str, minutes: int) -> None:
             f"SUM(CASE WHEN {offset} / 3600 = {hour} THEN calls ELSE 0 END)"
             for hour in range(len(HOURLY_CALLS))
         ]
-    columns = ("phase", "bucket", "account_id", "campaign_id", "caller_id", "status", *names)
+    columns = ("phase", "bucket", *KEY_COLUMNS, *names)
     sql = (
         f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT %s, {_moment(f'{bucket_epoch} - {offset}')}, account_id, "
-        f"campaign_id, caller_id, status, {', '.join(sums)} FROM {CallRollup._meta.db_table} "
-        f"WHERE account_id = %s GROUP BY 2, account_id, campaign_id, caller_id, status"
+        f"SELECT %s, {_moment(f'{bucket_epoch} - {offset}')}, {', '.join(KEY_COLUMNS)}, "
+        f"{', '.join(sums)} FROM {CallRollup._meta.db_table} "
+        f"WHERE account_id = %s GROUP BY 2, {', '.join(KEY_COLUMNS)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [minutes, account_id])
