@@ -50,7 +50,13 @@ class CallRecord(models.Model):
     CallRollup exact in the same transaction. Never `.update()` a measured field
     (status, started_at, caller_id, campaign, billable_seconds) behind their back."""
 
-    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="cdrs")
+    # No index of their own on account and campaign: the unique (account, vendor call id)
+    # key and cdr_account_started / cdr_campaign_started lead with them. Each index is
+    # paid on every ingested row, and on a table PostgreSQL has not analyzed yet the
+    # account-only index drew the planner into reading every record of the account.
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.CASCADE, related_name="cdrs", db_index=False
+    )
     vendor_call_id = models.CharField(max_length=100)
     direction = models.CharField(
         max_length=10, choices=[("outbound", "Outbound"), ("inbound", "Inbound")]
@@ -84,6 +90,7 @@ class CallRecord(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="call_records",
+        db_index=False,
     )
     attempt = models.ForeignKey(
         "campaigns.CampaignAttempt",

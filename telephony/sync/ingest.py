@@ -1,15 +1,17 @@
 """The one way CDRs enter the database: a batch of NormalizedCDRs for one account is
-upserted into CallRecord and its CallRollup deltas applied, in one transaction.
+upserted into CallRecord and its rollups kept exact, in one transaction.
 
 Why by hand and not bulk_create/bulk_update: the ingest has to run at half the speed of
-a raw insert of the same rows (issue 11). Existing rows are fetched in one query per
+a raw insert of the same rows (issue 11). Existing rows are fetched by one lookup per
 chunk, new rows go in with executemany (COPY on PostgreSQL), changed rows are updated
-with executemany, and each touched rollup key gets one
-INSERT ... ON CONFLICT DO UPDATE SET calls = calls + excluded.calls.
+with executemany. New rows reach the rollups by one INSERT ... SELECT ... GROUP BY ...
+ON CONFLICT DO UPDATE per rollup table, from the rows just inserted (rollups.add_inserted:
+the rebuild's SQL rules, no per-record Python).
 
 A changed row first takes its old contribution out of its old key and then adds the new
-one to its new key, so a call whose status (or start, caller id, campaign) changes moves
-between buckets and the rollups stay equal to SQL over CallRecord.
+one to its new key (Python deltas, upserts.add_measures), so a call whose status (or
+start, caller id, campaign) changes moves between buckets and the rollups stay equal to
+SQL over CallRecord.
 """
 
 import json
@@ -48,8 +50,9 @@ TIME_COLUMNS = ("started_at", "answered_at", "ended_at")
 NUMBER_COLUMNS = ("duration_seconds", "billable_seconds")
 LINK_COLUMNS = ("call_id", "campaign_id", "attempt_id", "contact_id")
 # Compared with the stored row to tell "updated" from "unchanged".
-COMPARED = (*TEXT_WIDTHS, *TIME_COLUMNS, *NUMBER_COLUMNS, *LINK_COLUMNS, "raw")
+COMPARED = (*TEXT_WIDTHS, *NUMBER_COLUMNS, *LINK_COLUMNS, "raw", *TIME_COLUMNS)
 PLAIN_COMPARED = tuple(name for name in COMPARED if name != "raw")
+# Datetimes last (see _db_rows).
 INSERTED = ("account_id", *COMPARED, "synced_at")
 UPDATED = tuple(name for name in COMPARED if name != "vendor_call_id") + ("synced_at",)
 # How many vendor ids one lookup query carries (SQLite's variable limit is far above).
@@ -77,7 +80,7 @@ class IngestResult:
 def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> IngestResult:
     """Upsert `cdrs` (NormalizedCDRs) of `account`; idempotent. `campaign` links every
     record to that campaign (a native campaign's own CDR list)."""
-    from .rollups import add_inserted, last_record_id  # rollups imports this module
+    from .rollups import add_inserted  # rollups imports this module
 
     rows = {}
     for cdr in cdrs:
@@ -105,15 +108,14 @@ def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> Inge
                 updates.append(row)
                 _add(deltas, account.pk, old, -1)
                 _add(deltas, account.pk, row, +1)
-        after_id = last_record_id() if inserts else 0
-        _insert(inserts)
+        new_ids = _insert(inserts)
         _update(updates)
         # A changed record moves between keys by its Python deltas; new records are
         # summed by the database itself, from the rows just inserted (no per-record
         # Python: the same SQL rules as the rebuild).
         result.rollup_keys = apply_rollup_deltas(deltas)
-        if inserts:
-            result.rollup_keys += add_inserted(account.pk, after_id)
+        if new_ids:
+            result.rollup_keys += add_inserted(account.pk, *new_ids)
         result.created, result.updated = len(inserts), len(updates)
     return result
 
@@ -254,18 +256,26 @@ def _select(sql: str, values: list, *before) -> list:
     """Rows of `sql` (its `IN ({marks})` the list) for `values`, chunked. Plain SQL, not
     the ORM: a batch's lookups carry thousands of values, and on the ingest's hot path
     the per-parameter work costs more than the indexed lookup itself. PostgreSQL gets the
-    list as one array parameter (`= ANY(%s)`): psycopg parses a query's placeholders on
-    every call, and 2,000 of them cost more than the lookup."""
+    list as one JSON text parameter (`= ANY(ARRAY(...))`): psycopg parses a query's
+    placeholders on every call, and dumps a list parameter element by element in Python;
+    either cost more than the lookup."""
     found = []
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for chunk in _chunks(values):
             if postgres:
-                cursor.execute(sql.replace("IN ({marks})", "= ANY(%s)"), [*before, chunk])
+                cursor.execute(
+                    sql.replace("IN ({marks})", f"= ANY({JSON_TEXTS})"), [*before, _json(chunk)]
+                )
             else:
                 cursor.execute(sql.format(marks=", ".join(["%s"] * len(chunk))), [*before, *chunk])
             found += cursor.fetchall()
     return found
+
+
+# A JSON array of strings as a PostgreSQL text[] (the json module dumps it in C).
+JSON_TEXTS = "ARRAY(SELECT json_array_elements_text(%s::json))"
+_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _by_ids(ids: list):
@@ -275,13 +285,33 @@ def _by_ids(ids: list):
     return CallRecord.objects.filter(pk__in=ids)
 
 
+# PostgreSQL: each id looked up by its own probe of the unique key. The plain "account
+# = x AND id = ANY(list)" left the choice of index to the planner, which prices each of
+# a list's probes as a disk read: before the table's first ANALYZE (the first sync of a
+# large account) and on a cached table up to ~200,000 records of the account, it read
+# every record of the account instead, so each batch cost more than the last (9 ms ->
+# 115 ms per 5,000 CDRs over 200,000). A probe of a unique key is never outpriced.
+EXISTING_POSTGRES = (
+    "SELECT found FROM (SELECT (SELECT id FROM {table} c WHERE c.account_id = %s "
+    "AND c.vendor_call_id = v) AS found FROM json_array_elements_text(%s::json) AS v) k "
+    "WHERE found IS NOT NULL"
+)
+
+
 def _existing(account_id: int, vendor_call_ids: list) -> dict:
     table = CallRecord._meta.db_table
-    ids = _select(
-        f"SELECT id FROM {table} WHERE account_id = %s AND vendor_call_id IN ({{marks}})",  # noqa: S608
-        vendor_call_ids,
-        account_id,
-    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                EXISTING_POSTGRES.format(table=table), [account_id, _json(vendor_call_ids)]
+            )
+            ids = cursor.fetchall()
+    else:
+        ids = _select(
+            f"SELECT id FROM {table} WHERE account_id = %s AND vendor_call_id IN ({{marks}})",  # noqa: S608
+            vendor_call_ids,
+            account_id,
+        )
     found = {}
     for chunk in _chunks([row[0] for row in ids]):
         for old in _by_ids(chunk).values("id", *COMPARED):
@@ -407,36 +437,51 @@ def _db_value(name: str, value, sqlite: bool | None = None):
 
 def _db_rows(rows: list, names: tuple, extra=()) -> list:
     """Each row's values for `names` then `extra`, as the database takes them (SQLite:
-    datetimes as text, as Django writes them)."""
-    values = itemgetter(*names, *extra)
+    datetimes as text, as Django writes them). `names` lists its datetimes last: one
+    getter takes the rest, the times are converted after it."""
     if connection.vendor != "sqlite":
+        values = itemgetter(*names, *extra)
         return [values(row) for row in rows]
-    times = [index for index, name in enumerate(names) if name in DATETIMES]
-    prepared = []
-    last, last_text = None, None  # a batch shares one synced_at: converted once
-    for row in rows:
-        out = list(values(row))
-        for index in times:
-            value = out[index]
-            if value is not last:
-                last, last_text = value, _sqlite_datetime(value)
-            out[index] = last_text
-        prepared.append(out)
-    return prepared
+    count = sum(name in DATETIMES for name in names)
+    assert all(name in DATETIMES for name in names[len(names) - count :]), names
+    plain = itemgetter(*names[: len(names) - count])
+    times = itemgetter(*names[len(names) - count :])
+    more = itemgetter(*extra) if extra else None
+    text = _sqlite_datetime
+    if more is None:
+        return [(*plain(row), *[text(time) for time in times(row)]) for row in rows]
+    return [(*plain(row), *[text(time) for time in times(row)], more(row)) for row in rows]
 
 
-def _insert(rows: list) -> None:
+def _insert(rows: list) -> tuple[int, int] | None:
+    """Insert `rows`; returns the first and last id they took (every id between is one
+    of them or another account's). Runs under the account lock (_lock_account)."""
     if not rows:
-        return
+        return None
     table = CallRecord._meta.db_table
     values = _db_rows(rows, INSERTED)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _copy(cursor, table, INSERTED, values)
-            return
+            # Ids taken from the sequence first, so the new rows are found again by an
+            # id range the planner reads from the primary key even before the table
+            # has statistics (COPY returns no ids).
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(values)],
+            )
+            ids = [found[0] for found in cursor.fetchall()]
+            values = [(new_id, *row) for new_id, row in zip(ids, values, strict=True)]
+            _copy(cursor, table, ("id", *INSERTED), values)
+            return min(ids), max(ids)
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        before = cursor.fetchone()[0]
         columns = ", ".join(INSERTED)
         marks = ", ".join(["%s"] * len(INSERTED))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
+        # SQLite gives rowids past the largest ever used; the write lock (IMMEDIATE
+        # transactions) keeps every other writer out until the commit.
+        cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+        return before + 1, cursor.fetchone()[0]
 
 
 def _copy(cursor, table: str, columns, values) -> None:

@@ -8,9 +8,10 @@ days start. A +05:30 viewer needs days starting at 18:30 UTC, a UTC one at 00:00
 zone with DST needs both of its offsets. A day row also counts its calls per local hour
 (the heatmap).
 
-- Maintenance: apply_coarse_deltas runs inside the ingest's apply_rollup_deltas, in the
-  same transaction, from the very same 15-minute deltas: one statement per level per
-  batch (all phases in one executemany), never one per key.
+- Maintenance, in the ingest's transaction: its new records are summed into CallRollup
+  and into every registered phase by one INSERT ... SELECT per table (add_inserted, all
+  phases in one statement); a changed record's 15-minute deltas are carried to the day
+  level by apply_coarse_deltas (one statement per kind of write, never one per key).
 - A newly seen phase is registered (`register_zones`) and from then on maintained by
   every ingest; a job (`build_phase`) fills its history from CallRollup account by
   account under each account's ingest lock, then marks it built. Reports read only
@@ -263,11 +264,11 @@ def _record_measures() -> list[str]:
 
 KEY_COLUMNS = ("account_id", "campaign_id", "caller_id", "status")
 # The records one statement reads: an account's (rebuild), or those an ingest has just
-# inserted (ids past the largest before its insert; the account lock makes them its own).
-# "+account_id" keeps SQLite on the primary key range: with the (account, vendor call id)
-# index it would read every record of the account to find the new ones.
+# inserted (an id range; the account lock makes that account's rows in it its own).
+# "+account_id" keeps the planner on the primary key range: with an index on the account
+# SQLite (and PostgreSQL before it has statistics) read every record of the account.
 ALL_RECORDS = "account_id = %s AND started_at IS NOT NULL"
-NEW_RECORDS = "id > %s AND +account_id = %s AND started_at IS NOT NULL"
+NEW_RECORDS = "id BETWEEN %s AND %s AND +account_id = %s AND started_at IS NOT NULL"
 
 
 def _upsert(model, measures) -> str:
@@ -320,30 +321,24 @@ def _coarse_from_records_sql(level: str, phases: list[int]) -> str:
     )
 
 
-def last_record_id() -> int:
-    """The largest CallRecord id so far (an ingest's records are those inserted past it)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CallRecord._meta.db_table}")  # noqa: S608
-        return cursor.fetchone()[0]
-
-
-def add_inserted(account_id: int, after_id: int, phases=None) -> int:
-    """Add the records of `account_id` inserted past `after_id` to CallRollup and to
-    every registered coarse level: one INSERT ... SELECT ... ON CONFLICT per table. The
-    ingest calls this in its transaction, under the account lock, right after its
-    insert. Returns the rollup rows written."""
+def add_inserted(account_id: int, first_id: int, last_id: int, phases=None) -> int:
+    """Add the records of `account_id` with ids first_id..last_id (those an ingest has
+    just inserted) to CallRollup and to every registered coarse level: one INSERT ...
+    SELECT ... ON CONFLICT per table. The ingest calls this in its transaction, under
+    the account lock, right after its insert. Returns the rollup rows written."""
     if phases is None:
         phases = list(
             RollupPhase.objects.filter(level__in=COARSE_ROLLUPS).values_list("level", "minutes")
         )
+    params = [first_id, last_id, account_id]
     written = 0
     with connection.cursor() as cursor:
-        cursor.execute(_quarters_sql(NEW_RECORDS, upsert=True), [after_id, account_id])
+        cursor.execute(_quarters_sql(NEW_RECORDS, upsert=True), params)
         written += _rowcount(cursor)
         for level in COARSE_ROLLUPS:
             minutes = sorted(m for phase_level, m in phases if phase_level == level)
             if minutes:
-                cursor.execute(_coarse_from_records_sql(level, minutes), [after_id, account_id])
+                cursor.execute(_coarse_from_records_sql(level, minutes), params)
                 written += _rowcount(cursor)
     return written
 
