@@ -108,6 +108,9 @@ def ingest(account, cdrs, *, campaign=None, now: datetime | None = None) -> Inge
                 updates.append(row)
                 _add(deltas, account.pk, old, -1)
                 _add(deltas, account.pk, row, +1)
+        # In start order: the indexes on the start time (and the vendor's call ids, which
+        # most vendors derive from it) then grow at one end instead of at random pages.
+        inserts.sort(key=_start_order)
         new_ids = _insert(inserts)
         _update(updates)
         # A changed record moves between keys by its Python deltas; new records are
@@ -219,6 +222,13 @@ def _row(cdr) -> dict:
     row["call_id"] = row["campaign_id"] = row["attempt_id"] = row["contact_id"] = None
     row["raw"] = _raw_json(getattr(cdr, "raw", None) or {})
     return row
+
+
+_NO_START = datetime.min.replace(tzinfo=UTC)
+
+
+def _start_order(row: dict) -> datetime:
+    return row["started_at"] or _NO_START
 
 
 def _same(old: dict, new: dict) -> bool:
@@ -437,20 +447,25 @@ def _db_value(name: str, value, sqlite: bool | None = None):
 
 def _db_rows(rows: list, names: tuple, extra=()) -> list:
     """Each row's values for `names` then `extra`, as the database takes them (SQLite:
-    datetimes as text, as Django writes them). `names` lists its datetimes last: one
-    getter takes the rest, the times are converted after it."""
+    datetimes as text, as Django writes them). `names` ends with the three call times
+    and synced_at (INSERTED, UPDATED): one getter takes the rest, and a batch's rows
+    share one synced_at, converted once."""
     if connection.vendor != "sqlite":
         values = itemgetter(*names, *extra)
         return [values(row) for row in rows]
-    count = sum(name in DATETIMES for name in names)
-    assert all(name in DATETIMES for name in names[len(names) - count :]), names
-    plain = itemgetter(*names[: len(names) - count])
-    times = itemgetter(*names[len(names) - count :])
-    more = itemgetter(*extra) if extra else None
+    assert names[-4:] == (*TIME_COLUMNS, "synced_at"), names
+    plain = itemgetter(*names[:-4])
+    start, answer, end = TIME_COLUMNS
     text = _sqlite_datetime
-    if more is None:
-        return [(*plain(row), *[text(time) for time in times(row)]) for row in rows]
-    return [(*plain(row), *[text(time) for time in times(row)], more(row)) for row in rows]
+    synced, synced_text = None, None
+    prepared = []
+    for row in rows:
+        if row["synced_at"] is not synced:
+            synced = row["synced_at"]
+            synced_text = text(synced)
+        times = (text(row[start]), text(row[answer]), text(row[end]), synced_text)
+        prepared.append((*plain(row), *times, *[row[name] for name in extra]))
+    return prepared
 
 
 def _insert(rows: list) -> tuple[int, int] | None:
