@@ -154,3 +154,74 @@ def test_call_record_upsert_keeps_working_for_the_engine(account, attempt):
     assert record.attempt_id == attempt.pk
     assert CallRecord.upsert(account, cdr(3, status=CallStatus.BUSY)).status == "busy"
     assert list(CallRollup.objects.values_list("status", "calls")) == [("busy", 1)]
+
+
+def test_a_batch_is_inserted_in_start_order(account):
+    batch = [cdr(n) for n in (5, 1, 4, 2, 3)]
+    ingest(account, batch)
+    by_id = CallRecord.objects.order_by("id").values_list("vendor_call_id", flat=True)
+    assert list(by_id) == ["v-1", "v-2", "v-3", "v-4", "v-5"]
+
+
+def test_new_records_reach_the_rollups_by_their_id_range_on_the_primary_key(account):
+    """The rollup statements read the batch's records by id, never the whole account."""
+    from django.db import connection
+
+    from telephony.sync.rollups import NEW_RECORDS, _quarters_sql
+
+    ingest(account, [cdr(n) for n in range(30)])
+    sql = _quarters_sql(NEW_RECORDS, upsert=False)
+    plan = explain(connection, sql, [1, 10, account.pk])
+    if connection.vendor == "sqlite":
+        assert "USING INTEGER PRIMARY KEY" in plan, plan
+    else:
+        assert "telephony_callrecord_pkey" in plan, plan
+    assert "cdr_account_started" not in plan and "unique_cdr_per_account" not in plan, plan
+
+
+def test_the_existing_row_lookup_probes_the_unique_key(account):
+    """Before the table's first ANALYZE (a large account's first sync), the lookup of a
+    batch's ids probes the unique key rather than reading every record of the account.
+    (On a table of a few thousand rows the two cost the same to PostgreSQL's planner.)"""
+    from django.db import connection
+
+    from telephony.sync import ingest as ingest_module
+
+    if connection.vendor == "postgresql":
+        fill(connection, account, 20_000)
+        sql = ingest_module.EXISTING_POSTGRES.format(table=CallRecord._meta.db_table)
+        plan = explain(connection, sql, [account.pk, '["v-1", "v-2"]'])
+    else:
+        ingest(account, [cdr(n) for n in range(30)])
+        sql = (
+            f"SELECT id FROM {CallRecord._meta.db_table} "  # noqa: S608
+            "WHERE account_id = %s AND vendor_call_id IN (%s, %s)"
+        )
+        plan = explain(connection, sql, [account.pk, "v-1", "v-2"])
+    assert "unique_cdr_per_account" in plan or "sqlite_autoindex_telephony_callrecord" in plan, plan
+    assert "cdr_account_started" not in plan, plan
+
+
+def explain(connection, sql: str, params: list) -> str:
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql, params)
+        return "\n".join(str(row) for row in cursor.fetchall())
+
+
+def fill(connection, account, rows: int) -> None:
+    """`rows` records of `account`, written by the server (an ingest of as many would
+    cost the test seconds); no ANALYZE, as after a first large sync."""
+    columns = (
+        "account_id, vendor_call_id, direction, status, vendor_status, caller_id, "
+        "customer_number, customer_number_reversed, agent, duration_seconds, "
+        "billable_seconds, recording_ref, reference_id, vendor_campaign_id, dtmf, raw, "
+        "started_at, synced_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CallRecord._meta.db_table} ({columns}) "  # noqa: S608
+            "SELECT %s, 'v-' || n, 'outbound', 'answered', '', '', '', '', '', 0, 0, '', '', "
+            "'', '', '{}', now(), now() FROM generate_series(1, %s) AS n",
+            [account.pk, rows],
+        )
