@@ -6,12 +6,18 @@ plain django-import-export ModelResource import (issue #4, "Performance: Import"
     .venv/bin/python bench/import_bench.py --postgres postgres://postgres@127.0.0.1:5432/dialdesk_bench
     .venv/bin/python bench/import_bench.py --pin 0 --runs 3 --skip-peer   # one core, min/median
     .venv/bin/python bench/import_bench.py --columns 15 --pin 0 --skip-peer  # a wide file
+    .venv/bin/python bench/import_bench.py --pin 0 --runs 3 --skip-peer --floor  # SQL floor
 
 --pin N runs the baseline and the import on CPU N only (os.sched_setaffinity, as
 `taskset -c N`): the import's forked reader then shares the writer's core, which is the
 honest figure on a busy machine. --runs R repeats baseline and import R times and prints
 the min and median of each ratio (baseline and import alternate, in the same run).
 --postgres creates the scratch database when it is missing (and drops it afterwards).
+--floor also times, in each run, the import's own database work alone: the file is read
+and validated first (untimed), then the timed part is only what the job's batches send
+to the database (each batch's insert, search index fill, counters and commit) and its
+finish (DND matches, the list's count). Its ratio to the baseline is the floor the
+import cannot go under with this schema, whatever its Python costs.
 
 The reference file (number, name and 3 custom fields; 1% invalid numbers, 1% duplicates)
 is generated into a temporary directory; --columns N (at least 5) adds N - 5 more custom
@@ -245,6 +251,34 @@ def child(mode: str, csv_path: Path):
     from campaigns.models import Contact, ContactList, ImportJob
 
     contact_list = ContactList.objects.create(name=f"Bench {mode} {time.time()}")
+    if mode == "floor":
+        from django.core.files.storage import default_storage
+
+        from campaigns.importers.job import Importer, _bulk_connection, claim
+
+        with csv_path.open("rb") as fh:
+            upload = File(fh, name=csv_path.name)
+            job = create_job(ImportJob.Kind.CONTACTS, contact_list, None, upload=upload)
+        job = claim(job.pk)
+        importer = Importer(job, parallel=False)
+        importer._prepare()
+        batches = list(importer._batches())  # read and validated: not timed
+        start, cpu = time.perf_counter(), cpu_seconds()
+        with (
+            open(default_storage.path(job.error_report.name), "r+b") as report,
+            _bulk_connection(),
+        ):
+            report.seek(job.report_bytes)
+            for batch in batches:
+                importer._commit(*batch, report)
+        importer._finish()
+        result = {
+            "seconds": time.perf_counter() - start,
+            "cpu_seconds": cpu_seconds() - cpu,
+            "imported": job.imported,
+        }
+        print(json.dumps(result))
+        return
     if mode == "ours":
         start, cpu = time.perf_counter(), cpu_seconds()
         with csv_path.open("rb") as fh:
@@ -300,6 +334,9 @@ def main():
     parser.add_argument("--pin", type=int, help="run baseline and import on this CPU only")
     parser.add_argument("--runs", type=int, default=1, help="repeat; print min and median")
     parser.add_argument("--columns", type=int, default=5, help="CSV columns (5 or more)")
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the import's database work alone"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -320,7 +357,7 @@ def main():
         )
 
         print(f"load average before: {os.getloadavg()}")
-        ratios, bases, runs, cpu_ratios = [], [], [], []
+        ratios, bases, runs, cpu_ratios, floors = [], [], [], [], []
         for attempt in range(args.runs):
             for stale in tmp.glob("*.sqlite3*"):
                 stale.unlink()
@@ -344,7 +381,28 @@ def main():
                 + (f" (pinned to CPU {args.pin})" if args.pin is not None else ""),
                 flush=True,
             )
+            if args.floor:
+                floor = run_child(
+                    "floor",
+                    source,
+                    child_env(f"sqlite:///{tmp / 'floor.sqlite3'}", tmp / "media"),
+                    args.pin,
+                )
+                if floor["imported"] != ours["imported"]:
+                    sys.exit(f"the floor run imported {floor['imported']:,} rows, not as many")
+                floors.append(floor["seconds"] / base)
+                print(
+                    f"       SQL floor {floor['seconds']:6.2f} s = {floors[-1]:.2f}x the baseline "
+                    f"(CPU {floor['cpu_seconds']:.2f} s): the import's database work alone",
+                    flush=True,
+                )
         print(f"load average after: {os.getloadavg()}")
+        if floors:
+            print(
+                f"SQL floor: {min(floors):.2f}x min, {statistics.median(floors):.2f}x median "
+                "the baseline (the statements, commits and finish of the import on rows "
+                "validated beforehand)"
+            )
         base = statistics.median(bases)
         ours = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
         ratio = statistics.median(ratios)
