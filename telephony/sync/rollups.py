@@ -295,6 +295,19 @@ def _quarters_sql(where: str, upsert: bool) -> str:
     return sql + _upsert(CallRollup, ROLLUP_MEASURES) if upsert else sql
 
 
+def _with_hours(level: str, offset: str, counted: str, sums: list) -> tuple[list, list]:
+    """A level's column names and aggregates: the measures, then for a day the calls per
+    local hour (`offset`: seconds since the day's start; `counted`: a row's calls)."""
+    names = list(ROLLUP_MEASURES)
+    if level == "day":
+        names += HOURLY_CALLS
+        sums = sums + [
+            f"SUM(CASE WHEN {offset} / 3600 = {hour} THEN {counted} ELSE 0 END)"
+            for hour in range(len(HOURLY_CALLS))
+        ]
+    return names, sums
+
+
 def _coarse_from_records_sql(level: str, phases: list[int]) -> str:
     """The `level` rows at each phase (minutes) of the records an ingest has just
     inserted, added to existing rows: one statement for every phase. Each record's start
@@ -302,13 +315,7 @@ def _coarse_from_records_sql(level: str, phases: list[int]) -> str:
     would parse it 25 times per phase)."""
     model, size = COARSE_ROLLUPS[level], LEVEL_SECONDS[level]
     offset = f"(e - p.m * 60) %% {size}"
-    names, sums = list(ROLLUP_MEASURES), _record_measures()
-    if level == "day":
-        names += HOURLY_CALLS
-        sums += [
-            f"SUM(CASE WHEN {offset} / 3600 = {hour} THEN 1 ELSE 0 END)"
-            for hour in range(len(HOURLY_CALLS))
-        ]
+    names, sums = _with_hours(level, offset, "1", _record_measures())
     columns = ("phase", "bucket", *KEY_COLUMNS, *names)
     each = " UNION ALL ".join(f"SELECT {int(minutes)} AS m" for minutes in phases)
     return (
@@ -365,14 +372,7 @@ def _build_coarse_sql(account_id: int, level: str, minutes: int) -> None:
     model, size = COARSE_ROLLUPS[level], LEVEL_SECONDS[level]
     bucket_epoch = _epoch("bucket")
     offset = f"({bucket_epoch} - {minutes * 60}) %% {size}"  # %% : a params query
-    sums = [f"SUM({name})" for name in ROLLUP_MEASURES]
-    names = list(ROLLUP_MEASURES)
-    if level == "day":
-        names += HOURLY_CALLS
-        sums += [
-            f"SUM(CASE WHEN {offset} / 3600 = {hour} THEN calls ELSE 0 END)"
-            for hour in range(len(HOURLY_CALLS))
-        ]
+    names, sums = _with_hours(level, offset, "calls", [f"SUM({n})" for n in ROLLUP_MEASURES])
     columns = ("phase", "bucket", *KEY_COLUMNS, *names)
     sql = (
         f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
