@@ -273,13 +273,10 @@ NEW_RECORDS = "id BETWEEN %s AND %s AND +account_id = %s AND started_at IS NOT N
 
 def _upsert(model, measures) -> str:
     """The ON CONFLICT clause adding a grouped SELECT's measures to existing rows."""
-    from .upserts import _key_expression
+    from .upserts import on_conflict_add
 
-    table = model._meta.db_table
     keys = ("bucket", *KEY_COLUMNS) if model is CallRollup else ("phase", "bucket", *KEY_COLUMNS)
-    target = ", ".join(_key_expression(model._meta.get_field(name)) for name in keys)
-    additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
-    return f" ON CONFLICT ({target}) DO UPDATE SET {additions}"
+    return on_conflict_add(model, [model._meta.get_field(name) for name in keys], measures)
 
 
 def _quarters_sql(where: str, upsert: bool) -> str:

@@ -28,6 +28,15 @@ def _key_expression(field, prefix: str = "") -> str:
     return f"COALESCE({column}, 0)" if field.null else column
 
 
+def on_conflict_add(model, fields, measures) -> str:
+    """The ON CONFLICT clause that adds a proposed row's measures to the existing row of
+    its key (`fields`: the key's model fields, matched as the unique constraint is)."""
+    table = model._meta.db_table
+    target = ", ".join(_key_expression(field) for field in fields)
+    additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
+    return f" ON CONFLICT ({target}) DO UPDATE SET {additions}"
+
+
 def _changed(changed: dict) -> dict:
     return {key: values for key, values in changed.items() if any(values)}
 
@@ -105,11 +114,9 @@ def _postgres(model, fields, measures, upserts, updates, emptied, clamp):
             source, params = _arrays(
                 fields, measure_fields, [(*key, *values) for key, values in upserts]
             )
-            target = ", ".join(_key_expression(field) for field in fields)
-            additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join((*names, *measures))}) "  # noqa: S608
-                f"SELECT * FROM {source} AS d ON CONFLICT ({target}) DO UPDATE SET {additions}",
+                f"SELECT * FROM {source} AS d" + on_conflict_add(model, fields, measures),
                 params,
             )
         if emptied:
@@ -158,12 +165,10 @@ def _per_key(model, fields, measures, upserts, updates, emptied, clamp):
                 rows = [[*values, *_where_values(fields, key)] for key, values in updates]
             cursor.executemany(f"UPDATE {table} SET {sets} WHERE {match}", rows)  # noqa: S608
         if upserts:
-            target = ", ".join(_key_expression(field) for field in fields)
-            additions = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in measures)
             marks = ", ".join(["%s"] * (len(names) + len(measures)))
             cursor.executemany(
                 f"INSERT INTO {table} ({', '.join((*names, *measures))}) VALUES ({marks}) "  # noqa: S608
-                f"ON CONFLICT ({target}) DO UPDATE SET {additions}",
+                + on_conflict_add(model, fields, measures),
                 [
                     [*(_sqlite(field, v) for field, v in zip(fields, key, strict=True)), *values]
                     for key, values in upserts
